@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Install what building and testing viommud needs on Debian 12 (run as root).
+# Idempotent: only missing packages are installed, and apt-get update runs only
+# when something is missing.  Quiet unless it installs.
+#
+#   scripts/install-deps.sh [EXTRA-PACKAGE...]
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+	build-essential meson ninja-build pkg-config
+	libevent-dev libsystemd-dev libjson-c-dev libnl-3-dev libnl-genl-3-dev
+	python3 clang dbus ca-certificates dpkg-dev xz-utils
+	# test guest: QEMU, the guest's poweroff, and building its kernel
+	qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev rsync
+	"$@"
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+if ((EUID != 0)); then
+	echo "install-deps.sh: missing packages: ${missing[*]}; run me as root" >&2
+	exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The project's main job (README): as root on Debian 12, from a fresh clone,
+# installs what is missing, builds everything and shows what viommud's kernel
+# layer sees: on a host with /dev/iommu directly, otherwise inside the QEMU
+# test guest, once behind an emulated Intel VT-d and once behind an emulated
+# AMD-Vi (the edu device bound to vfio-pci and an iommufd, its IOMMU_GET_HW_INFO
+# decoded, then given back), plus a selftest mock device.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+scripts/install-deps.sh
+[[ -d build ]] || meson setup build >/dev/null
+ninja -C build
+
+# Binds the first edu device (1234:11e8) found, if any.
+probe='args=(--mock)
+for d in /sys/bus/pci/devices/*; do
+	if [[ $(cat "$d/vendor") == 0x1234 && $(cat "$d/device") == 0x11e8 ]]; then
+		args+=(--bind "${d##*/}"); break
+	fi
+done
+exec "$0" "${args[@]}"'
+
+if [[ -e /dev/iommu ]]; then
+	exec build/cli/viommu-probe
+fi
+export VIOMMU_VM_KERNEL
+VIOMMU_VM_KERNEL=$(tests/vm/kernel.sh --print-kernel)
+for flavour in vtd amd; do
+	echo "=== test guest with an emulated ${flavour^^} IOMMU ==="
+	tests/vm/guest-run --flavour "$flavour" -- \
+		/bin/bash -c "$probe" "$top/build/cli/viommu-probe" | grep -v 'reboot: Power down'
+done

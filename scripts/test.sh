@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The project's test command (README, .ci/run). As root on Debian 12, from a
+# fresh clone: installs what is missing, fetches/builds the test-guest kernel
+# and its uAPI headers into the cache, then builds twice with warnings as
+# errors, plain and with ASan+UBSan, and runs the unit and vm suites of each.
+# The vm suite boots the QEMU test guest per program. Ends with one line:
+# "tests: N passed, N failed, N skipped".
+#
+#   scripts/test.sh [MESON-TEST-ARGS...]
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+scripts/install-deps.sh
+mapfile -t kernel < <(tests/vm/kernel.sh --print-kernel --print-uapi --print-selftest-header)
+export VIOMMU_VM_KERNEL="${kernel[0]}"
+
+builds=(plain sanitize)
+declare -A setup_args=(
+	[plain]=""
+	[sanitize]="-Db_sanitize=address,undefined -Db_lundef=false"
+)
+
+status=0
+for b in "${builds[@]}"; do
+	dir="build-test-$b"
+	# shellcheck disable=SC2086 # setup_args holds several words on purpose
+	if [[ -d "$dir" ]]; then
+		meson setup --reconfigure "$dir" -Dwerror=true \
+			-Duapi_headers="${kernel[1]}" -Dselftest_header="${kernel[2]}" \
+			${setup_args[$b]} >/dev/null
+	else
+		meson setup "$dir" -Dwerror=true \
+			-Duapi_headers="${kernel[1]}" -Dselftest_header="${kernel[2]}" \
+			${setup_args[$b]} >/dev/null
+	fi
+	ninja -C "$dir"
+	echo "== $b build: unit and vm suites"
+	if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C "$dir" --suite unit --suite vm --print-errorlogs "$@"; then
+		status=1
+	fi
+done
+
+# One closing line over both builds, from meson's own logs.
+python3 - "${builds[@]/#/build-test-}" <<'PY'
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for d in sys.argv[1:]:
+    with open(f"{d}/meson-logs/testlog.json") as log:
+        for line in log:
+            r = json.loads(line)["result"]
+            key = {"OK": "passed", "SKIP": "skipped", "EXPECTEDFAIL": "passed"}.get(r, "failed")
+            counts[key] += 1
+print(f"tests: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+PY
+exit $status
