@@ -140,6 +140,29 @@ static void test_hw_info(void)
 				      sizeof(amd), &hw),
 		  -EOPNOTSUPP);
 
+	/* The decoded "nesting" cap predicts the kernel: QEMU's AMD-Vi lacks
+	 * GIoSup and GCR3TRPMode, so the driver refuses a nesting parent. */
+	struct iommufd_hwpt_alloc_args parent = {
+		.dev_id = dev_id,
+		.flags = KABI_IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	struct viommu_caps caps;
+	uint64_t nesting = 1;
+	uint32_t ioas, hwpt;
+
+	CHECK_OK(viommu_vendor_decode(viommu_vendor_by_hw_info_type(hw.type), &amd, sizeof(amd),
+				      &caps));
+	CHECK_OK(viommu_caps_get(&caps, "nesting", &nesting));
+	CHECK_EQ(nesting, 0);
+	CHECK_OK(iommufd_ioas_alloc(iommufd, &ioas));
+	parent.pt_id = ioas;
+	CHECK_RET(iommufd_hwpt_alloc(iommufd, &parent, &hwpt), -EOPNOTSUPP);
+	/* A plain paging domain on the same device works. */
+	parent.flags = 0;
+	CHECK_OK(iommufd_hwpt_alloc(iommufd, &parent, &hwpt));
+	CHECK_OK(iommufd_destroy(iommufd, hwpt));
+	CHECK_OK(iommufd_destroy(iommufd, ioas));
+
 	CHECK(close(devfd) == 0);
 	CHECK_RET(iommufd_destroy(iommufd, dev_id), -ENOENT);
 	CHECK(close(iommufd) == 0);

@@ -16,7 +16,9 @@
 
 #include "check.h"
 #include "iommufd.h"
+#include "selftest.h"
 #include "pci-sysfs.h"
+#include "vendor.h"
 #include "vfio.h"
 
 #define EDU_VENDOR 0x1234
@@ -213,8 +215,25 @@ static void test_info(void)
 	CHECK_EQ(vtd.cap_reg, sysfs_regs.data.vtd.cap_reg);
 	CHECK_EQ(vtd.ecap_reg, sysfs_regs.data.vtd.ecap_reg);
 
-	/* Attaching to an ID that does not exist. */
+	/* The decoded "nesting" cap predicts the kernel: QEMU's VT-d is not in
+	 * scalable mode, so the driver refuses a nesting parent. */
+	struct iommufd_hwpt_alloc_args parent = {
+		.dev_id = s.dev_id,
+		.flags = KABI_IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	struct viommu_caps caps;
+	uint64_t nesting = 1;
+	uint32_t hwpt;
+
+	CHECK_OK(viommu_vendor_decode(viommu_vendor_by_hw_info_type(hw.type), &vtd, sizeof(vtd),
+				      &caps));
+	CHECK_OK(viommu_caps_get(&caps, "nesting", &nesting));
+	CHECK_EQ(nesting, 0);
 	CHECK_OK(iommufd_ioas_alloc(s.iommufd, &ioas));
+	parent.pt_id = ioas;
+	CHECK_RET(iommufd_hwpt_alloc(s.iommufd, &parent, &hwpt), -EOPNOTSUPP);
+
+	/* Attaching to an ID that does not exist. */
 	CHECK_RET(vfio_device_attach_pt(s.devfd, ioas + 100, &pt), -ENOENT);
 	CHECK_EQ(pt, 0xdead);
 	CHECK_OK(iommufd_destroy(s.iommufd, ioas));
@@ -360,6 +379,8 @@ static void test_dma(void)
 		mem[i] = (uint8_t)(i * 7 + 3);
 	map_part(&s, ioas, memfd, 0, 0x1000, IOVA_SRC);
 	map_part(&s, ioas, memfd, 0x1000, MEMFD_SIZE - 0x1000, IOVA_DST);
+	/* A real device's domain pins every mapped page once. */
+	CHECK_OK(mock_check_refs(s.iommufd, mem, MEMFD_SIZE, 1));
 
 	/* Memory decoding for BAR0 and bus mastering for the DMA. */
 	CHECK_OK(vfio_device_config_read(s.devfd, PCI_COMMAND, &cmd, sizeof(cmd)));
@@ -383,6 +404,8 @@ static void test_dma(void)
 		mem[i] = (uint8_t)(0xff - i);
 	CHECK_OK(iommufd_ioas_unmap(s.iommufd, ioas, IOVA_DST, MEMFD_SIZE - 0x1000, &unmapped));
 	CHECK_EQ(unmapped, MEMFD_SIZE - 0x1000);
+	CHECK_OK(mock_check_refs(s.iommufd, mem + 0x1000, MEMFD_SIZE - 0x1000, 0));
+	CHECK_OK(mock_check_refs(s.iommufd, mem, 0x1000, 1));
 	edu_copy(bar);
 	CHECK(all_zero(mem + 0x1000, COPY_LEN));
 
@@ -395,6 +418,7 @@ static void test_dma(void)
 	CHECK_EQ(unmapped, 0x1000);
 	CHECK_OK(iommufd_ioas_unmap(s.iommufd, ioas, IOVA_DST, MEMFD_SIZE - 0x1000, &unmapped));
 	CHECK_EQ(unmapped, MEMFD_SIZE - 0x1000);
+	CHECK_OK(mock_check_refs(s.iommufd, mem, MEMFD_SIZE, 0));
 	CHECK_OK(vfio_device_unmap_bar(p, bar_len));
 	bar_mapped = false;
 	CHECK(munmap(mem, MEMFD_SIZE) == 0);
