@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
 	build-essential meson ninja-build pkg-config
 	libevent-dev libsystemd-dev libjson-c-dev libnl-3-dev libnl-genl-3-dev
-	python3 clang dbus ca-certificates dpkg-dev xz-utils
+	python3 clang dbus ca-certificates dpkg-dev xz-utils scdoc
 	# test guest: QEMU, the guest's poweroff, and building its kernel
 	qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev rsync
 	"$@"

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "errors.h"
+#include "log.h"
+#include "selftest.h"
+
+static void daemon_probe_kernel(struct daemon *d)
+{
+	int fd = iommufd_open();
+
+	d->has_iommufd = fd >= 0;
+	d->has_selftest = fd >= 0 && mock_available(fd);
+	if (fd >= 0)
+		close(fd);
+	d->has_vfio_cdev = access("/sys/class/vfio-dev", F_OK) == 0 ||
+			   access("/dev/vfio/devices", F_OK) == 0;
+	log_info("kernel: iommufd %s, selftest mock %s, VFIO cdev %s",
+		 d->has_iommufd ? "yes" : "no", d->has_selftest ? "yes" : "no",
+		 d->has_vfio_cdev ? "yes" : "no");
+}
+
+int daemon_init(struct daemon *d, struct event_base *base, struct config *config)
+{
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->base = base;
+	d->config = config;
+	d->next_vm_id = 1;
+	r = errors_register();
+	if (r < 0)
+		return r;
+	daemon_probe_kernel(d);
+	return device_inventory_scan(d);
+}
+
+void daemon_fini(struct daemon *d)
+{
+	while (d->vms) {
+		struct vm *vm = d->vms;
+
+		vm_teardown(vm);
+		vm_free(vm);
+	}
+	device_inventory_free(d);
+	config_free(d->config);
+	d->config = NULL;
+}
+
+void daemon_set_config(struct daemon *d, struct config *config)
+{
+	config_free(d->config);
+	d->config = config;
+	/* Assignability and the mock devices on offer follow the config. */
+	device_inventory_scan(d);
+}
+
+int daemon_attach_bus(sd_bus *bus, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	r = sd_bus_add_object_vtable(bus, NULL, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,
+				     manager_vtable, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_DEVICE_PREFIX, VIOMMU_IFACE_DEVICE,
+					       device_vtable, device_find, d);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, VIOMMU_DEVICE_PREFIX, device_enumerate, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX, VIOMMU_IFACE_VM,
+					       vm_vtable, vm_find, d);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, VIOMMU_VM_PREFIX, vm_enumerate, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX, VIOMMU_IFACE_VIOMMU,
+					       viommu_vtable, object_find, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX, VIOMMU_IFACE_DOMAIN,
+					       domain_vtable, object_find, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX, VIOMMU_IFACE_VDEVICE,
+					       vdevice_vtable, object_find, d);
+	if (r < 0)
+		log_error("cannot register the D-Bus objects: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+void daemon_peer_gone(const char *peer_id, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct vm *vm = d->vms, *next;
+
+	for (; vm; vm = next) {
+		next = vm->next;
+		if (strcmp(vm->peer_id, peer_id) != 0 || vm->persist)
+			continue;
+		log_info("VM %s (%s): its owner %s went away, tearing it down", vm->name, vm->path,
+			 peer_id);
+		vm_teardown(vm);
+		vm_free(vm);
+	}
+}
+
+struct signal_args {
+	const char *member;
+	const char *path;
+};
+
+static void emit_on(sd_bus *bus, void *ud)
+{
+	const struct signal_args *a = ud;
+	int r = sd_bus_emit_signal(bus, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, a->member, "o",
+				   a->path);
+
+	if (r < 0)
+		log_debug("cannot emit %s on a connection: %s", a->member, strerror(-r));
+}
+
+void daemon_emit_device_signal(struct daemon *d, const char *member, const char *path)
+{
+	struct signal_args a = { member, path };
+
+	if (d->server)
+		server_foreach_bus(d->server, emit_on, &a);
+}
+
+int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error)
+{
+	int r = server_peer(m, out);
+
+	if (r < 0)
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "cannot tell who is calling (%s)", strerror(-r));
+	return 0;
+}
+
+bool peer_is_root(const struct server_peer *peer)
+{
+	return peer->uid == 0;
+}
+
+void daemon_update_status(struct daemon *d)
+{
+	unsigned int vms = 0, devices = 0, attached = 0;
+
+	for (struct vm *vm = d->vms; vm; vm = vm->next)
+		vms++;
+	for (struct device *dev = d->devices; dev; dev = dev->next) {
+		devices += dev->present;
+		attached += dev->vm != NULL;
+	}
+	sd_notifyf(0, "STATUS=%u VMs, %u of %u devices attached", vms, attached, devices);
+}

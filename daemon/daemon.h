@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's object model: the device inventory and the VMs with their
+ * kernel objects. Each VM has its own iommufd context, so IDs never cross VMs.
+ * Functions return 0 or a negative errno; those serving D-Bus fill an
+ * sd_bus_error through errors.h.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+#include "config.h"
+#include "iommufd.h"
+#include "pci-sysfs.h"
+#include "server.h"
+#include "vendor.h"
+
+#define VIOMMU_BUS_NAME "org.viommu1"
+#define VIOMMU_ROOT_PATH "/org/viommu1"
+#define VIOMMU_DEVICE_PREFIX "/org/viommu1/device"
+#define VIOMMU_VM_PREFIX "/org/viommu1/vm"
+#define VIOMMU_IFACE_MANAGER "org.viommu1.Manager"
+#define VIOMMU_IFACE_DEVICE "org.viommu1.Device"
+#define VIOMMU_IFACE_VM "org.viommu1.Vm"
+#define VIOMMU_IFACE_VIOMMU "org.viommu1.Viommu"
+#define VIOMMU_IFACE_DOMAIN "org.viommu1.Domain"
+#define VIOMMU_IFACE_VDEVICE "org.viommu1.VDevice"
+
+#define VIOMMU_PATH_MAX 128
+#define VM_NAME_MAX 64
+#define VIOMMU_DATA_MAX 4096 /* driver data and nested-domain data, bytes */
+
+struct event;
+struct vm;
+struct domain;
+
+/* An assignable device: a PCI device behind an IOMMU, or a selftest mock. */
+struct device {
+	struct device *next;
+	struct daemon *daemon;
+	char name[PCI_NAME_MAX]; /* PCI address, or "selftestN" */
+	char path[VIOMMU_PATH_MAX];
+	bool mock;
+	bool present; /* false once the kernel removed it */
+	struct pci_sysfs_device pci;
+	struct vm *vm; /* NULL when free */
+	/* Set when the daemon bound it to vfio-pci, to give it back later. */
+	bool daemon_bound;
+	struct pci_driver_binding saved;
+	/* The vendor of its IOMMU and its decoded capabilities, from sysfs
+	 * registers until a VM binds it, then from IOMMU_GET_HW_INFO. */
+	const struct viommu_vendor *vendor;
+	struct viommu_caps caps;
+	bool hw_info_from_kernel;
+};
+
+/* A device attached to a VM. */
+struct vm_device {
+	struct vm_device *next;
+	struct device *device;
+	int devfd;	   /* VFIO cdev bound to the VM's iommufd; -1 for a mock */
+	uint32_t dev_id;   /* iommufd device ID (idev) */
+	uint32_t stdev_id; /* mock: the selftest object that owns the device */
+	uint32_t pt_id;	   /* what the RID is attached to now */
+	struct domain *domain; /* the nested domain it is on, or NULL (parent) */
+	bool pasid_attached;
+	uint32_t pasid;
+	bool fd_handed_out;
+	/* The kernel's request IRQ: it wants the device back (unbind, removal). */
+	int req_fd;
+	struct event *req_event;
+};
+
+struct vm_mapping {
+	struct vm_mapping *next;
+	uint64_t iova, length;
+};
+
+struct vdevice {
+	struct vdevice *next;
+	struct viommu *viommu;
+	struct device *device;
+	uint64_t virt_id;
+	uint32_t kernel_id;
+	char path[VIOMMU_PATH_MAX];
+};
+
+struct domain {
+	struct domain *next;
+	struct vm *vm;
+	struct viommu *viommu; /* NULL: nested directly on the parent */
+	const struct viommu_vendor *vendor;
+	uint32_t kernel_id;
+	uint32_t data_type;
+	char path[VIOMMU_PATH_MAX];
+	uint64_t invalidations;
+};
+
+struct viommu {
+	struct viommu *next;
+	struct vm *vm;
+	const struct viommu_vendor *vendor;
+	uint32_t kernel_id;
+	uint32_t type;
+	uint64_t invalidations;
+	bool has_mmap;
+	uint64_t mmap_offset, mmap_length;
+	char iommu[PCI_NAME_MAX]; /* the physical IOMMU it stands for */
+	char path[VIOMMU_PATH_MAX];
+};
+
+enum vm_mode {
+	VM_MODE_MANAGED, /* the daemon owns every kernel object */
+	VM_MODE_BROKER,	 /* an empty iommufd and unbound cdevs are handed over */
+};
+
+struct vm {
+	struct vm *next;
+	struct daemon *daemon;
+	unsigned int id;
+	char name[VM_NAME_MAX];
+	char path[VIOMMU_PATH_MAX];
+	char peer_id[SERVER_PEER_ID_MAX]; /* the connection that created it */
+	uid_t owner;
+	enum vm_mode mode;
+	bool persist;
+	bool pasid;   /* nesting parent allocated PASID-capable */
+	bool shared;  /* the iommufd was handed out: our state covers only our own work */
+	bool nesting; /* the parent is a nesting parent */
+	int iommufd;
+	uint32_t ioas_id;
+	uint32_t parent_id; /* 0 until the first device is attached */
+	struct vm_device *devices;
+	struct vm_mapping *mappings;
+	uint64_t mapped_bytes;
+	struct viommu *viommus;
+	struct domain *domains;
+	struct vdevice *vdevices;
+	unsigned int next_object; /* numbers the paths of its objects */
+	uint32_t nranges;
+	struct iommufd_iova_range ranges[16];
+	bool tearing_down;
+};
+
+struct daemon {
+	struct event_base *base;
+	struct server *server;
+	struct config *config;
+	const char *config_path;
+	bool config_required;
+	struct device *devices;
+	struct vm *vms;
+	unsigned int next_vm_id;
+	bool has_iommufd;
+	bool has_selftest;
+	bool has_vfio_cdev;
+	const char *sysfs_root; /* NULL: /sys */
+};
+
+/* daemon.c */
+int daemon_init(struct daemon *d, struct event_base *base, struct config *config);
+void daemon_fini(struct daemon *d);
+/* Registers every vtable on a new connection (server callback). */
+int daemon_attach_bus(sd_bus *bus, void *userdata);
+/* Tears down the VMs of a peer that left, unless they persist (server callback). */
+void daemon_peer_gone(const char *peer_id, void *userdata);
+/* Replaces the config (SIGHUP); the old one is freed. */
+void daemon_set_config(struct daemon *d, struct config *config);
+/* Tells the service manager how many VMs and devices are in use (STATUS=). */
+void daemon_update_status(struct daemon *d);
+/* Emits a signal on every connection. */
+void daemon_emit_device_signal(struct daemon *d, const char *member, const char *path);
+
+/* Access: the caller of the current message. */
+int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error);
+bool peer_is_root(const struct server_peer *peer);
+
+/* device.c */
+int device_inventory_scan(struct daemon *d);
+void device_inventory_free(struct daemon *d);
+struct device *device_by_path(struct daemon *d, const char *path);
+struct device *device_by_name(struct daemon *d, const char *name);
+void device_refresh(struct daemon *d, struct device *dev);
+/* Whether the device may be assigned now; reason gets why not. */
+bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_t len);
+extern const sd_bus_vtable device_vtable[];
+int device_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+		sd_bus_error *error);
+int device_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes,
+		     sd_bus_error *error);
+
+/* manager.c */
+extern const sd_bus_vtable manager_vtable[];
+
+/* vm.c */
+struct vm *vm_by_path(struct daemon *d, const char *path);
+/* The VM named by path if the caller may see it (owner or root), else NULL. */
+struct vm *vm_visible(struct daemon *d, const char *path, const struct server_peer *peer);
+bool vm_visible_to(const struct vm *vm, const struct server_peer *peer);
+int vm_create(struct daemon *d, const struct server_peer *peer, const char *name,
+	      sd_bus_message *options, struct vm **out, sd_bus_error *error);
+void vm_free(struct vm *vm);
+extern const sd_bus_vtable vm_vtable[];
+int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+	    sd_bus_error *error);
+int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error);
+int vm_refresh_ranges(struct vm *vm);
+struct vm_device *vm_device_of(struct vm *vm, const struct device *dev);
+
+/* vm-memory.c */
+int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, uint64_t iova,
+		  uint32_t flags, sd_bus_error *error);
+int vm_unmap_memory(struct vm *vm, uint64_t iova, uint64_t length, uint64_t *out_unmapped,
+		    sd_bus_error *error);
+int vm_unmap_all(struct vm *vm);
+
+/* vm-attach.c */
+int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *options,
+		     sd_bus_error *error);
+int vm_detach_device(struct vm *vm, struct device *dev, sd_bus_error *error);
+/* Moves a device's RID to pt_id (a parent or nested HWPT). */
+int vm_device_replace(struct vm *vm, struct vm_device *vd, uint32_t pt_id);
+/* Gives a device up: detach, close, unbind from the iommufd, back to its driver. */
+void vm_device_release(struct vm *vm, struct vm_device *vd);
+/* The same, first taking it off its nested domain and removing its vDEVICEs. */
+void vm_device_force_release(struct vm *vm, struct vm_device *vd);
+
+/* viommu.c, domain.c, vdevice.c */
+extern const sd_bus_vtable viommu_vtable[];
+extern const sd_bus_vtable domain_vtable[];
+extern const sd_bus_vtable vdevice_vtable[];
+int viommu_create(struct vm *vm, const char *type, sd_bus_message *options,
+		  struct viommu **out, sd_bus_error *error);
+int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const void *data,
+		 size_t len, sd_bus_message *options, struct domain **out, sd_bus_error *error);
+int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+		sd_bus_error *error);
+/* Each keeps its record and returns the kernel's error when it refuses,
+ * unless forced (teardown: closing the iommufd frees what is left). */
+int viommu_destroy(struct viommu *viommu, bool force);
+int domain_destroy(struct domain *domain, bool force);
+int vdevice_destroy(struct vdevice *vdev, bool force);
+
+/* teardown.c: every kernel object of the VM, in the safe order. */
+void vm_teardown(struct vm *vm);
+/* Gives a device the daemon bound back to its previous driver, where the
+ * config asks for it; in a thread when a VMM may still hold its fd. */
+void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out);
+/* Invalidation shared by Viommu.Invalidate and Domain.Invalidate. */
+int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
+		     const struct viommu_vendor_feature *feature, uint64_t *counter,
+		     sd_bus_error *error);
+/* The physical IOMMU a device sits behind ("selftest" for mocks). */
+void device_iommu_name(struct daemon *d, const struct device *dev, char *buf, size_t len);
+
+/* describe.c */
+int describe_json(struct daemon *d, const struct server_peer *peer, char **out);

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The device inventory and the org.viommu1.Device objects. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+
+/* "0000:00:01.0" -> "/org/viommu1/device/0000_00_01_0": a BDF's shape makes
+ * this unambiguous, and it reads better than sd-bus's _XX escapes. */
+static void device_make_path(struct device *dev)
+{
+	char *p;
+
+	snprintf(dev->path, sizeof(dev->path), "%s/%s", VIOMMU_DEVICE_PREFIX, dev->name);
+	for (p = dev->path + strlen(VIOMMU_DEVICE_PREFIX) + 1; *p; p++)
+		if (*p == ':' || *p == '.')
+			*p = '_';
+}
+
+struct device *device_by_path(struct daemon *d, const char *path)
+{
+	for (struct device *dev = d->devices; dev; dev = dev->next)
+		if (dev->present && strcmp(dev->path, path) == 0)
+			return dev;
+	return NULL;
+}
+
+struct device *device_by_name(struct daemon *d, const char *name)
+{
+	for (struct device *dev = d->devices; dev; dev = dev->next)
+		if (strcmp(dev->name, name) == 0)
+			return dev;
+	return NULL;
+}
+
+/* The capabilities as sysfs shows them, for a device no VM has bound. */
+static void device_read_sysfs_caps(struct daemon *d, struct device *dev)
+{
+	struct pci_iommu_regs regs;
+
+	dev->caps.count = 0;
+	dev->vendor = NULL;
+	if (pci_sysfs_iommu_regs(d->sysfs_root, dev->name, &regs) < 0)
+		return;
+	dev->vendor = viommu_vendor_by_hw_info_type(regs.type);
+	if (dev->vendor && viommu_vendor_decode(dev->vendor, &regs.data, regs.data_len, &dev->caps) < 0)
+		dev->caps.count = 0;
+}
+
+void device_refresh(struct daemon *d, struct device *dev)
+{
+	struct pci_sysfs_device pci;
+
+	if (dev->mock)
+		return;
+	if (pci_sysfs_device_get(d->sysfs_root, dev->name, &pci) < 0) {
+		dev->present = false;
+		return;
+	}
+	dev->pci = pci;
+	if (!dev->hw_info_from_kernel)
+		device_read_sysfs_caps(d, dev);
+}
+
+static struct device *device_add(struct daemon *d, const char *name, bool mock)
+{
+	struct device *dev = calloc(1, sizeof(*dev)), **tail = &d->devices;
+
+	if (!dev)
+		return NULL;
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	dev->daemon = d;
+	dev->mock = mock;
+	dev->present = true;
+	device_make_path(dev);
+	if (mock)
+		dev->vendor = viommu_vendor_by_name("selftest");
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = dev;
+	return dev;
+}
+
+static void device_remove(struct daemon *d, struct device *dev)
+{
+	for (struct device **p = &d->devices; *p; p = &(*p)->next) {
+		if (*p == dev) {
+			*p = dev->next;
+			break;
+		}
+	}
+	daemon_emit_device_signal(d, "DeviceRemoved", dev->path);
+	free(dev);
+}
+
+static int device_scan_pci(struct daemon *d)
+{
+	struct pci_sysfs_device *list = NULL;
+	size_t count = 0;
+	int r = pci_sysfs_list(d->sysfs_root, &list, &count);
+
+	if (r < 0) {
+		log_warning("cannot list PCI devices: %s", strerror(-r));
+		return r;
+	}
+	for (struct device *dev = d->devices; dev; dev = dev->next)
+		if (!dev->mock)
+			dev->present = false;
+	for (size_t i = 0; i < count; i++) {
+		struct device *dev;
+
+		/* Only devices behind an IOMMU can be assigned at all. */
+		if (list[i].iommu_group == PCI_NO_GROUP)
+			continue;
+		dev = device_by_name(d, list[i].bdf);
+		if (!dev) {
+			dev = device_add(d, list[i].bdf, false);
+			if (!dev) {
+				free(list);
+				return -ENOMEM;
+			}
+			daemon_emit_device_signal(d, "DeviceAdded", dev->path);
+		}
+		dev->present = true;
+		dev->pci = list[i];
+		if (!dev->hw_info_from_kernel)
+			device_read_sysfs_caps(d, dev);
+	}
+	free(list);
+	for (struct device *dev = d->devices, *next; dev; dev = next) {
+		next = dev->next;
+		if (!dev->mock && !dev->present && !dev->vm)
+			device_remove(d, dev);
+	}
+	return 0;
+}
+
+/* The mock devices on offer follow the config; those in use stay. */
+static int device_scan_mock(struct daemon *d)
+{
+	unsigned int want = d->has_selftest ? d->config->mock_devices : 0;
+	char name[PCI_NAME_MAX];
+
+	for (unsigned int i = 0; i < want; i++) {
+		snprintf(name, sizeof(name), "selftest%u", i);
+		if (!device_by_name(d, name)) {
+			struct device *dev = device_add(d, name, true);
+
+			if (!dev)
+				return -ENOMEM;
+			daemon_emit_device_signal(d, "DeviceAdded", dev->path);
+		}
+	}
+	for (struct device *dev = d->devices, *next; dev; dev = next) {
+		unsigned int index;
+
+		next = dev->next;
+		if (dev->mock && sscanf(dev->name, "selftest%u", &index) == 1 && index >= want &&
+		    !dev->vm)
+			device_remove(d, dev);
+	}
+	return 0;
+}
+
+int device_inventory_scan(struct daemon *d)
+{
+	int r = device_scan_pci(d);
+
+	if (r == -ENOMEM)
+		return r;
+	return device_scan_mock(d);
+}
+
+void device_inventory_free(struct daemon *d)
+{
+	while (d->devices) {
+		struct device *dev = d->devices;
+
+		d->devices = dev->next;
+		free(dev);
+	}
+}
+
+bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_t len)
+{
+	struct pci_assignability a;
+
+	reason[0] = '\0';
+	if (dev->vm) {
+		snprintf(reason, len, "attached to VM %s", dev->vm->name);
+		return false;
+	}
+	if (dev->mock)
+		return true;
+	if (!dev->present) {
+		snprintf(reason, len, "the device is gone");
+		return false;
+	}
+	if (!config_device_allowed(d->config, dev->name, dev->pci.vendor, dev->pci.device)) {
+		snprintf(reason, len,
+			 "not allowed by the configuration: add \"%s\" or \"%04x:%04x\" to allowed_devices",
+			 dev->name, dev->pci.vendor, dev->pci.device);
+		return false;
+	}
+	if (pci_sysfs_assignable(d->sysfs_root, dev->name, &a) < 0) {
+		snprintf(reason, len, "cannot read its IOMMU group from sysfs");
+		return false;
+	}
+	snprintf(reason, len, "%s", a.reason);
+	if (a.assignable && strcmp(dev->pci.driver, "vfio-pci") != 0 &&
+	    !d->config->bind_on_demand) {
+		snprintf(reason, len,
+			 "bound to %s, not vfio-pci, and bind_on_demand is off: call BindVfio first",
+			 dev->pci.driver[0] ? dev->pci.driver : "no driver");
+		return false;
+	}
+	return a.assignable;
+}
+
+/* --- D-Bus --- */
+
+static int prop_name(sd_bus *bus, const char *path, const char *iface, const char *property,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+
+	return sd_bus_message_append(reply, "s", dev->name);
+}
+
+static int prop_driver(sd_bus *bus, const char *path, const char *iface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+
+	device_refresh(dev->daemon, dev); /* a give-back may have finished since */
+	return sd_bus_message_append(reply, "s", dev->mock ? "" : dev->pci.driver);
+}
+
+static int prop_group(sd_bus *bus, const char *path, const char *iface, const char *property,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+
+	return sd_bus_message_append(reply, "i", dev->mock ? -1 : dev->pci.iommu_group);
+}
+
+static int prop_cdev(sd_bus *bus, const char *path, const char *iface, const char *property,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+
+	device_refresh(dev->daemon, dev);
+	return sd_bus_message_append(reply, "s", dev->mock ? "" : dev->pci.vfio_cdev);
+}
+
+static int prop_vendor(sd_bus *bus, const char *path, const char *iface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+
+	return sd_bus_message_append(reply, "s", dev->vendor ? dev->vendor->name : "");
+}
+
+/* The names of the capabilities the device's IOMMU has (non-zero ones). */
+static int prop_capabilities(sd_bus *bus, const char *path, const char *iface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	struct device *dev = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "s");
+
+	for (unsigned int i = 0; r >= 0 && i < dev->caps.count; i++)
+		if (dev->caps.cap[i].value)
+			r = sd_bus_message_append(reply, "s", dev->caps.cap[i].name);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_hw_info(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "{sv}");
+
+	for (unsigned int i = 0; r >= 0 && i < dev->caps.count; i++)
+		r = sd_bus_message_append(reply, "{sv}", dev->caps.cap[i].name, "t",
+					  dev->caps.cap[i].value);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* Whether the caller of the current message may see the device's VM. */
+static bool device_vm_visible(sd_bus *bus, const struct device *dev)
+{
+	sd_bus_message *m = sd_bus_get_current_message(bus);
+	struct server_peer peer;
+
+	return dev->vm && m && server_peer(m, &peer) == 0 && vm_visible_to(dev->vm, &peer);
+}
+
+static int prop_vm(sd_bus *bus, const char *path, const char *iface, const char *property,
+		   sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+
+	/* Another user's VM is not named, only that the device is taken. */
+	if (dev->vm && !device_vm_visible(bus, dev))
+		return sd_bus_message_append(reply, "o", "/");
+	return sd_bus_message_append(reply, "o", dev->vm ? dev->vm->path : "/");
+}
+
+static int prop_assignable(sd_bus *bus, const char *path, const char *iface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
+{
+	struct device *dev = userdata;
+	struct daemon *d = dev->daemon;
+	char reason[512];
+	bool ok = device_assignable(d, dev, reason, sizeof(reason));
+
+	if (dev->vm && !device_vm_visible(bus, dev))
+		snprintf(reason, sizeof(reason), "attached to another user's VM");
+	if (strcmp(property, "Assignable") == 0)
+		return sd_bus_message_append(reply, "b", ok);
+	return sd_bus_message_append(reply, "s", reason);
+}
+
+static int device_check_root(sd_bus_message *m, sd_bus_error *error)
+{
+	struct server_peer peer;
+	int r = daemon_caller(m, &peer, error);
+
+	if (r < 0)
+		return r;
+	if (!peer_is_root(&peer))
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "only root may rebind devices");
+	return 0;
+}
+
+static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+	struct daemon *d = dev->daemon;
+	struct pci_driver_binding saved;
+	int r = device_check_root(m, error);
+
+	if (r < 0)
+		return r;
+	if (dev->mock)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "%s is a selftest mock device: it has no driver", dev->name);
+	if (dev->vm)
+		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to VM %s", dev->name,
+				 dev->vm->name);
+	r = pci_sysfs_bind_vfio(d->sysfs_root, dev->name, &saved);
+	if (r < 0)
+		return error_errno(error, r, "cannot bind %s to vfio-pci", dev->name);
+	/* An operator's bind stays: only on-demand binds are given back. */
+	device_refresh(d, dev);
+	log_info("%s bound to vfio-pci (was %s)", dev->name,
+		 saved.driver[0] ? saved.driver : "unbound");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_unbind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+	struct daemon *d = dev->daemon;
+	int r = device_check_root(m, error);
+
+	if (r < 0)
+		return r;
+	if (dev->mock)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "%s is a selftest mock device: it has no driver", dev->name);
+	if (dev->vm)
+		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to VM %s", dev->name,
+				 dev->vm->name);
+	if (strcmp(dev->pci.driver, "vfio-pci") != 0)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT, "%s is not bound to vfio-pci",
+				 dev->name);
+	if (dev->daemon_bound) {
+		r = pci_sysfs_restore_driver(d->sysfs_root, &dev->saved);
+		dev->daemon_bound = false;
+	} else {
+		/* Bound by someone else: just let go of it; no driver takes it. */
+		struct pci_driver_binding none = { 0 };
+
+		snprintf(none.bdf, sizeof(none.bdf), "%.*s", (int)sizeof(none.bdf) - 1, dev->name);
+		r = pci_sysfs_restore_driver(d->sysfs_root, &none);
+	}
+	device_refresh(d, dev);
+	if (r < 0)
+		return error_errno(error, r, "cannot give %s back from vfio-pci", dev->name);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+const sd_bus_vtable device_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Driver", "s", prop_driver, 0, 0),
+	SD_BUS_PROPERTY("IommuGroup", "i", prop_group, 0, 0),
+	SD_BUS_PROPERTY("Cdev", "s", prop_cdev, 0, 0),
+	SD_BUS_PROPERTY("Vendor", "s", prop_vendor, 0, 0),
+	SD_BUS_PROPERTY("Capabilities", "as", prop_capabilities, 0, 0),
+	SD_BUS_PROPERTY("HwInfo", "a{sv}", prop_hw_info, 0, 0),
+	SD_BUS_PROPERTY("Vm", "o", prop_vm, 0, 0),
+	SD_BUS_PROPERTY("Assignable", "b", prop_assignable, 0, 0),
+	SD_BUS_PROPERTY("Reason", "s", prop_assignable, 0, 0),
+	SD_BUS_METHOD("BindVfio", "", "", method_bind_vfio, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("UnbindVfio", "", "", method_unbind_vfio, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+int device_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+		sd_bus_error *error)
+{
+	struct device *dev = device_by_path(ud, path);
+
+	if (!dev)
+		return 0;
+	*found = dev;
+	return 1;
+}
+
+int device_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes,
+		     sd_bus_error *error)
+{
+	struct daemon *d = ud;
+	size_t n = 0, i = 0;
+	char **list;
+
+	for (struct device *dev = d->devices; dev; dev = dev->next)
+		n += dev->present;
+	list = calloc(n + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (struct device *dev = d->devices; dev; dev = dev->next) {
+		if (!dev->present)
+			continue;
+		list[i] = strdup(dev->path);
+		if (!list[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(list[j]);
+			free(list);
+			return -ENOMEM;
+		}
+		i++;
+	}
+	*nodes = list;
+	return 0;
+}

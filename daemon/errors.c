@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "errors.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const sd_bus_error_map viommu_error_map[] = {
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_NOT_FOUND, ENOENT),
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_BUSY, EBUSY),
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_PERMISSION_DENIED, EPERM),
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_INVALID_ARGUMENT, EINVAL),
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_QUOTA_EXCEEDED, EDQUOT),
+	SD_BUS_ERROR_MAP(VIOMMU_ERROR_KERNEL, EIO),
+	SD_BUS_ERROR_MAP_END,
+};
+
+int errors_register(void)
+{
+	int r = sd_bus_error_add_map(viommu_error_map);
+
+	return r < 0 ? r : 0;
+}
+
+static int error_vset(sd_bus_error *error, const char *name, const char *fmt, va_list ap)
+{
+	char message[512];
+
+	vsnprintf(message, sizeof(message), fmt, ap);
+	return sd_bus_error_set(error, name, message);
+}
+
+int error_set(sd_bus_error *error, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = error_vset(error, name, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int error_kernel(sd_bus_error *error, int r, const char *ioctl_name, const char *what)
+{
+	error_set(error, VIOMMU_ERROR_KERNEL, "%s: %s failed: %s (errno %d)", what, ioctl_name,
+		  strerror(-r), -r);
+	return r;
+}
+
+static const char *error_name_of(int r)
+{
+	switch (-r) {
+	case ENOENT:
+	case ENODEV:
+		return VIOMMU_ERROR_NOT_FOUND;
+	case EBUSY:
+	case EEXIST:
+	case EADDRINUSE:
+		return VIOMMU_ERROR_BUSY;
+	case EPERM:
+	case EACCES:
+		return VIOMMU_ERROR_PERMISSION_DENIED;
+	case EINVAL:
+	case ERANGE:
+	case EOVERFLOW:
+	case EBADF:
+	case ENOSPC:
+	case EMSGSIZE:
+	case E2BIG:
+		return VIOMMU_ERROR_INVALID_ARGUMENT;
+	case EOPNOTSUPP:
+	case ENOTTY:
+		return VIOMMU_ERROR_NOT_SUPPORTED;
+	case EDQUOT:
+		return VIOMMU_ERROR_QUOTA_EXCEEDED;
+	default:
+		return VIOMMU_ERROR_KERNEL;
+	}
+}
+
+int error_errno(sd_bus_error *error, int r, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	error_set(error, error_name_of(r), "%s: %s", message, strerror(-r));
+	return r;
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* viommud: options, signals and the main loop; the rest is libviommud. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+
+struct main_state {
+	struct daemon daemon;
+	struct event_base *base;
+	const char *config_path;
+	bool config_required;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: viommud [OPTIONS]\n"
+		"  --config PATH            configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+		"  --socket PATH            private socket (default /run/viommud/viommud.sock)\n"
+		"  --bus system|none|auto   serve org.viommu1 on the system bus (default auto)\n"
+		"  --log-level LEVEL        err, warning, notice, info or debug (default info)\n"
+		"  --help, --version\n");
+}
+
+static void on_sigterm(evutil_socket_t sig, short events, void *arg)
+{
+	struct main_state *s = arg;
+
+	log_info("%s: tearing every VM down and exiting", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(s->base);
+}
+
+static void on_sighup(evutil_socket_t sig, short events, void *arg)
+{
+	struct main_state *s = arg;
+	struct config *config = NULL;
+	char err[512];
+	int r;
+
+	sd_notify(0, "RELOADING=1");
+	r = config_load(s->config_path, s->config_required, &config, err, sizeof(err));
+	if (r < 0) {
+		log_error("SIGHUP: %s; keeping the configuration in use", err);
+	} else {
+		daemon_set_config(&s->daemon, config);
+		log_info("SIGHUP: configuration reloaded from %s",
+			 config->path ? config->path : "built-in defaults");
+	}
+	sd_notify(0, "READY=1");
+}
+
+static int parse_log_level(const char *text)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{ "err", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+		{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
+	};
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (strcmp(text, levels[i].name) == 0)
+			return levels[i].level;
+	return -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "bus", required_argument, NULL, 'b' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct server_options server_options = { .bus_mode = SERVER_BUS_AUTO };
+	struct server_callbacks callbacks = {
+		.attach = daemon_attach_bus,
+		.peer_gone = daemon_peer_gone,
+	};
+	struct main_state s = { .config_path = NULL };
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	struct config *config = NULL;
+	char err[512];
+	int c, r, level;
+
+	while ((c = getopt_long(argc, argv, "c:s:b:l:hV", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			s.config_path = optarg;
+			s.config_required = true;
+			break;
+		case 's':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "viommud: --socket wants an absolute path, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			server_options.socket_path = optarg;
+			break;
+		case 'b':
+			if (strcmp(optarg, "system") == 0)
+				server_options.bus_mode = SERVER_BUS_SYSTEM;
+			else if (strcmp(optarg, "none") == 0)
+				server_options.bus_mode = SERVER_BUS_NONE;
+			else if (strcmp(optarg, "auto") == 0)
+				server_options.bus_mode = SERVER_BUS_AUTO;
+			else {
+				fprintf(stderr, "viommud: --bus takes system, none or auto, not \"%s\"\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			level = parse_log_level(optarg);
+			if (level < 0) {
+				fprintf(stderr, "viommud: --log-level takes err, warning, notice, info "
+						"or debug, not \"%s\"\n", optarg);
+				return 2;
+			}
+			log_set_max_priority(level);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("viommud %s\n", VIOMMUD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "viommud: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	r = config_load(s.config_path, s.config_required, &config, err, sizeof(err));
+	if (r < 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	/* A client that goes away mid-reply must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	s.base = event_base_new();
+	if (!s.base) {
+		log_error("cannot create the event loop");
+		config_free(config);
+		return 1;
+	}
+	r = daemon_init(&s.daemon, s.base, config);
+	if (r < 0) {
+		log_error("cannot start: %s", strerror(-r));
+		daemon_fini(&s.daemon);
+		event_base_free(s.base);
+		return 1;
+	}
+	callbacks.userdata = &s.daemon;
+	r = server_new(s.base, &server_options, &callbacks, &s.daemon.server);
+	if (r < 0) {
+		log_error("cannot serve: %s", strerror(-r));
+		daemon_fini(&s.daemon);
+		event_base_free(s.base);
+		return 1;
+	}
+	sigterm = evsignal_new(s.base, SIGTERM, on_sigterm, &s);
+	sigint = evsignal_new(s.base, SIGINT, on_sigterm, &s);
+	sighup = evsignal_new(s.base, SIGHUP, on_sighup, &s);
+	if (!sigterm || !sigint || !sighup || event_add(sigterm, NULL) < 0 ||
+	    event_add(sigint, NULL) < 0 || event_add(sighup, NULL) < 0) {
+		log_error("cannot watch signals");
+		r = -ENOMEM;
+	} else {
+		sd_notify(0, "READY=1");
+		daemon_update_status(&s.daemon);
+		log_info("viommud %s ready", VIOMMUD_VERSION);
+		event_base_dispatch(s.base);
+		r = 0;
+	}
+	if (sigterm)
+		event_free(sigterm);
+	if (sigint)
+		event_free(sigint);
+	if (sighup)
+		event_free(sighup);
+	/* VMs first: their teardown may still emit on the connections. */
+	while (s.daemon.vms) {
+		struct vm *vm = s.daemon.vms;
+
+		vm_teardown(vm);
+		vm_free(vm);
+	}
+	server_free(s.daemon.server);
+	s.daemon.server = NULL;
+	daemon_fini(&s.daemon);
+	event_base_free(s.base);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the parts of the server share, not for the rest of the daemon:
+ * server.c (the core and the API), server-listen.c (the private socket's
+ * listener), server-p2p.c (accepted private-socket connections) and
+ * server-system.c (the system bus, with its cache of client credentials).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "server.h"
+
+struct bus_loop;
+struct event;
+
+struct server_conn {
+	struct server *server;
+	struct bus_loop *loop;
+	sd_bus *bus;
+	bool system;
+	struct server_peer peer; /* private socket: read at accept time */
+	struct server_conn *prev, *next;
+};
+
+/* A system-bus client that server_peer() has answered for. */
+struct system_peer {
+	struct server_peer peer;
+	struct system_peer *next;
+};
+
+struct server {
+	struct event_base *base;
+	struct server_callbacks cb;
+	char *socket_path; /* set when we bound it: unlinked on free */
+	int listen_fd;
+	struct event *accept_ev;
+	struct event *backoff_ev;
+	uint64_t next_peer;
+	struct server_conn *conns; /* private-socket connections */
+	size_t nconns;
+	struct server_conn *system;
+	sd_bus_slot *name_lost_slot;
+	struct system_peer *system_peers;
+	bool accept_starved; /* out of fds: warned once until an accept works */
+	struct server *next_server;
+};
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+/* server.c: a connection's bus_loop closed it (the bus_loop_new() callback). */
+void server_conn_closed(struct bus_loop *loop, int reason, void *userdata);
+
+/* server-listen.c: listens on path (or the socket systemd passed), accepting
+ * into server_conn_new_p2p(); server_unlisten() stops and closes it. */
+int server_listen(struct server *server, const char *path);
+void server_unlisten(struct server *server);
+
+/* server-p2p.c: a connection on an accepted socket. Takes fd. */
+int server_conn_new_p2p(struct server *server, int fd);
+
+/* server-system.c */
+bool server_system_bus_present(void);
+int server_connect_system(struct server *server, const char *name);
+struct system_peer **server_system_peer_find(struct server *server, const char *name);
+int server_system_peer_get(struct server *server, sd_bus_message *m, struct server_peer *out);
+/* peer_gone for every system-bus client, the cache emptied. */
+void server_system_peers_gone(struct server *server);

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Devices joining and leaving a VM: VFIO cdevs and selftest mock devices. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+#include "options.h"
+#include "selftest.h"
+#include "vfio.h"
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes. */
+static int parse_uuid(const char *text, uint8_t out[16])
+{
+	static const int dashes[] = { 8, 13, 18, 23 };
+	size_t n = 0;
+
+	if (strlen(text) != 36)
+		return -EINVAL;
+	for (int i = 0; i < 36; i++) {
+		bool dash = false;
+		unsigned int v;
+
+		for (size_t j = 0; j < 4; j++)
+			dash |= dashes[j] == i;
+		if (dash) {
+			if (text[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		if (sscanf(&text[i], "%1x", &v) != 1)
+			return -EINVAL;
+		if (n % 2 == 0)
+			out[n / 2] = (uint8_t)(v << 4);
+		else
+			out[n / 2] |= (uint8_t)v;
+		n++;
+	}
+	return 0;
+}
+
+/* Binds a PCI device to vfio-pci when the config lets the daemon do so. */
+static int vm_device_make_vfio(struct vm *vm, struct device *dev, sd_bus_error *error)
+{
+	struct daemon *d = vm->daemon;
+	struct pci_driver_binding saved;
+	int r;
+
+	if (strcmp(dev->pci.driver, "vfio-pci") == 0 && dev->pci.vfio_cdev[0])
+		return 0;
+	if (!d->config->bind_on_demand)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not bound to vfio-pci and bind_on_demand is off: call "
+				 "BindVfio on it first",
+				 dev->name);
+	r = pci_sysfs_bind_vfio(d->sysfs_root, dev->name, &saved);
+	if (r < 0)
+		return error_errno(error, r, "cannot bind %s to vfio-pci", dev->name);
+	if (!dev->daemon_bound) {
+		dev->saved = saved;
+		dev->daemon_bound = strcmp(saved.driver, "vfio-pci") != 0;
+	}
+	device_refresh(d, dev);
+	log_info("%s bound to vfio-pci on demand (was %s)", dev->name,
+		 saved.driver[0] ? saved.driver : "unbound");
+	return 0;
+}
+
+/* The nesting parent, made with the first device; a plain paging domain
+ * where that device's IOMMU cannot nest. */
+static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
+{
+	struct iommufd_hwpt_alloc_args args = {
+		.dev_id = dev_id,
+		.pt_id = vm->ioas_id,
+		.flags = KABI_IOMMU_HWPT_ALLOC_NEST_PARENT |
+			 (vm->pasid ? KABI_IOMMU_HWPT_ALLOC_PASID : 0),
+	};
+	int r;
+
+	if (vm->parent_id)
+		return 0;
+	r = iommufd_hwpt_alloc(vm->iommufd, &args, &vm->parent_id);
+	if (r == 0) {
+		vm->nesting = true;
+		return 0;
+	}
+	if (r != -EOPNOTSUPP)
+		return error_kernel(error, r, "IOMMU_HWPT_ALLOC", "cannot allocate the nesting parent");
+	args.flags &= ~(uint32_t)KABI_IOMMU_HWPT_ALLOC_NEST_PARENT;
+	r = iommufd_hwpt_alloc(vm->iommufd, &args, &vm->parent_id);
+	if (r < 0)
+		return error_kernel(error, r, "IOMMU_HWPT_ALLOC", "cannot allocate a paging domain");
+	vm->nesting = false;
+	log_info("VM %s: the IOMMU of the first device cannot nest; a plain paging domain is used",
+		 vm->name);
+	return 0;
+}
+
+int vm_device_replace(struct vm *vm, struct vm_device *vd, uint32_t pt_id)
+{
+	uint32_t got = pt_id;
+	int r;
+
+	if (vd->device->mock)
+		r = mock_device_replace(vm->iommufd, vd->stdev_id, &got);
+	else
+		r = vfio_device_attach_pt(vd->devfd, pt_id, &got);
+	if (r == 0)
+		vd->pt_id = got;
+	return r;
+}
+
+static void vm_device_unwatch_request(struct vm_device *vd)
+{
+	if (vd->req_event) {
+		event_free(vd->req_event);
+		vd->req_event = NULL;
+	}
+	if (vd->req_fd >= 0) {
+		vfio_device_set_irq_eventfd(vd->devfd, KABI_VFIO_PCI_REQ_IRQ_INDEX, -1);
+		close(vd->req_fd);
+		vd->req_fd = -1;
+	}
+}
+
+/* The kernel wants the device (unbind or removal) and waits for every fd of
+ * it to close: take it out of the VM now rather than wedge the host. */
+static void vm_device_on_request(evutil_socket_t fd, short events, void *arg)
+{
+	struct vm_device *vd = arg;
+	struct device *dev = vd->device;
+	struct vm *vm = dev->vm;
+	uint64_t count;
+
+	if (read(fd, &count, sizeof(count)) < 0)
+		return;
+	log_warning("VM %s: the kernel asks for %s back; detaching it", vm->name, dev->name);
+	vm_device_force_release(vm, vd);
+}
+
+static void vm_device_watch_request(struct vm *vm, struct vm_device *vd)
+{
+	struct vfio_dev_irq irq;
+
+	if (vfio_device_get_irq_info(vd->devfd, KABI_VFIO_PCI_REQ_IRQ_INDEX, &irq) < 0 ||
+	    irq.count == 0)
+		return;
+	vd->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vd->req_fd < 0)
+		return;
+	vd->req_event = event_new(vm->daemon->base, vd->req_fd, EV_READ | EV_PERSIST,
+				  vm_device_on_request, vd);
+	if (!vd->req_event || event_add(vd->req_event, NULL) < 0 ||
+	    vfio_device_set_irq_eventfd(vd->devfd, KABI_VFIO_PCI_REQ_IRQ_INDEX, vd->req_fd) < 0) {
+		log_warning("VM %s: cannot watch the request IRQ of %s", vm->name, vd->device->name);
+		vm_device_unwatch_request(vd);
+	}
+}
+
+void vm_device_force_release(struct vm *vm, struct vm_device *vd)
+{
+	if (vd->domain) {
+		vm_device_replace(vm, vd, vm->parent_id);
+		vd->domain = NULL;
+	}
+	for (struct vdevice *v = vm->vdevices, *next; v; v = next) {
+		next = v->next;
+		if (v->device == vd->device)
+			vdevice_destroy(v, true);
+	}
+	vm_device_release(vm, vd);
+}
+
+static void vm_device_free(struct vm *vm, struct vm_device *vd)
+{
+	for (struct vm_device **p = &vm->devices; *p; p = &(*p)->next) {
+		if (*p == vd) {
+			*p = vd->next;
+			break;
+		}
+	}
+	vd->device->vm = NULL;
+	free(vd);
+}
+
+/* The parent goes with the last device, unless a vIOMMU or domain holds it. */
+static void vm_drop_unused_parent(struct vm *vm)
+{
+	if (vm->devices || vm->viommus || vm->domains || !vm->parent_id)
+		return;
+	if (iommufd_destroy(vm->iommufd, vm->parent_id) == 0)
+		vm->parent_id = 0;
+}
+
+void vm_device_release(struct vm *vm, struct vm_device *vd)
+{
+	struct device *dev = vd->device;
+
+	if (vm->mode == VM_MODE_MANAGED) {
+		if (vd->pasid_attached) {
+			if (dev->mock)
+				mock_pasid_detach(vm->iommufd, vd->stdev_id, vd->pasid);
+			else
+				vfio_device_detach_pasid_pt(vd->devfd, vd->pasid);
+		}
+		if (dev->mock) {
+			/* Destroying the selftest object unbinds and removes it. */
+			int r = iommufd_destroy(vm->iommufd, vd->stdev_id);
+
+			if (r < 0)
+				log_warning("VM %s: cannot remove mock device %s: %s", vm->name,
+					    dev->name, strerror(-r));
+		} else if (vd->devfd >= 0) {
+			vm_device_unwatch_request(vd);
+			vfio_device_detach_pt(vd->devfd);
+			/* Closing the cdev unbinds it from the iommufd. */
+			close(vd->devfd);
+		}
+	}
+	bool handed_out = vd->fd_handed_out;
+
+	dev->hw_info_from_kernel = false;
+	vm_device_free(vm, vd);
+	device_give_back(vm->daemon, dev, handed_out);
+	vm_drop_unused_parent(vm);
+	vm_refresh_ranges(vm);
+}
+
+static void vm_device_read_hw_info(struct vm *vm, struct vm_device *vd)
+{
+	uint8_t data[256];
+	struct iommufd_hw_info info;
+	struct device *dev = vd->device;
+	const struct viommu_vendor *vendor;
+
+	if (iommufd_get_hw_info(vm->iommufd, vd->dev_id, 0, data, sizeof(data), &info) < 0)
+		return;
+	vendor = viommu_vendor_by_hw_info_type(info.type);
+	if (!vendor || viommu_vendor_decode(vendor, data, info.data_len, &dev->caps) < 0)
+		return;
+	dev->vendor = vendor;
+	dev->hw_info_from_kernel = true;
+}
+
+static int vm_attach_mock(struct vm *vm, struct vm_device *vd, sd_bus_error *error)
+{
+	struct mock_device md;
+	int r;
+
+	r = mock_device_create(vm->iommufd, vm->ioas_id,
+			       vm->pasid ? KABI_MOCK_FLAGS_DEVICE_PASID : 0, &md);
+	if (r == -EADDRINUSE || r == -EINVAL || r == -ENOSPC)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s cannot join VM %s: its IOMMU cannot reach memory already mapped "
+				 "(the mock aperture is 0x%x-0x%x)",
+				 vd->device->name, vm->name, KABI_MOCK_APERTURE_START,
+				 KABI_MOCK_APERTURE_LAST);
+	if (r < 0)
+		return error_kernel(error, r, "IOMMU_TEST_OP_MOCK_DOMAIN", "cannot create the mock device");
+	vd->stdev_id = md.stdev_id;
+	vd->dev_id = md.idev_id;
+	vd->pt_id = md.hwpt_id;
+	return 0;
+}
+
+static int vm_attach_vfio(struct vm *vm, struct vm_device *vd, const uint8_t *token,
+			  sd_bus_error *error)
+{
+	struct device *dev = vd->device;
+	int r;
+
+	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, &vd->devfd);
+	if (r < 0) {
+		vd->devfd = -1;
+		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);
+	}
+	r = vfio_device_bind_iommufd(vd->devfd, vm->iommufd, token, &vd->dev_id);
+	if (r == -EPERM)
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "the kernel refused to bind %s: no interrupt remapping (see "
+				 "iommufd.allow_unsafe_interrupts)", dev->name);
+	if (r < 0)
+		return error_kernel(error, r, "VFIO_DEVICE_BIND_IOMMUFD", dev->name);
+	vm_device_watch_request(vm, vd);
+	return 0;
+}
+
+/* Undoes a half-made attachment. */
+static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
+{
+	if (vd->device->mock && vd->stdev_id)
+		iommufd_destroy(vm->iommufd, vd->stdev_id);
+	if (vd->devfd >= 0) {
+		vm_device_unwatch_request(vd);
+		close(vd->devfd);
+	}
+	vm_device_free(vm, vd);
+	vm_drop_unused_parent(vm);
+	vm_refresh_ranges(vm);
+}
+
+int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bus_error *error)
+{
+	char token_text[40] = "", reason[512];
+	bool has_token = false, has_pasid = false;
+	uint32_t pasid = 0;
+	const struct option_spec specs[] = {
+		{ "vf-token", OPTION_STRING, token_text, sizeof(token_text), NULL, &has_token },
+		{ "pasid", OPTION_U32, &pasid, 0, NULL, &has_pasid },
+	};
+	uint8_t token[16];
+	struct vm_device *vd;
+	int r;
+
+	r = options_read(m, specs, sizeof(specs) / sizeof(specs[0]), error);
+	if (r < 0)
+		return r;
+	if (has_token && parse_uuid(token_text, token) < 0)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "vf-token \"%s\" is not a UUID", token_text);
+	if (dev->vm == vm)
+		return error_set(error, VIOMMU_ERROR_BUSY, "%s is already attached to VM %s",
+				 dev->name, vm->name);
+	if (dev->vm)
+		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to another VM", dev->name);
+	if (dev->mock && vm->mode == VM_MODE_BROKER)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "%s is a selftest mock device: it has no cdev to hand to a broker VM",
+				 dev->name);
+	if (has_pasid && (vm->mode != VM_MODE_MANAGED || !vm->pasid))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "attaching at a PASID needs a managed VM created with \"pasid\": true");
+	if (has_token && vm->mode == VM_MODE_BROKER)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "in a broker VM the VMM binds the device and passes its VF token itself");
+	if (!dev->mock) {
+		/* Binding on demand is allowed to fix the driver: check the rest. */
+		if (!device_assignable(vm->daemon, dev, reason, sizeof(reason)) &&
+		    !(vm->daemon->config->bind_on_demand && strstr(reason, "bind_on_demand")))
+			return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED, "%s cannot be assigned: %s",
+					 dev->name, reason);
+		r = vm_device_make_vfio(vm, dev, error);
+		if (r < 0)
+			return r;
+	}
+
+	vd = calloc(1, sizeof(*vd));
+	if (!vd)
+		return -ENOMEM;
+	vd->device = dev;
+	vd->devfd = -1;
+	vd->req_fd = -1;
+	/* Appended: "the first attached device" picks vIOMMU and domain vendors. */
+	struct vm_device **tail = &vm->devices;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = vd;
+	dev->vm = vm;
+	if (vm->mode == VM_MODE_BROKER) {
+		log_info("VM %s: %s reserved for the VMM", vm->name, dev->name);
+		return 0;
+	}
+
+	r = dev->mock ? vm_attach_mock(vm, vd, error)
+		      : vm_attach_vfio(vm, vd, has_token ? token : NULL, error);
+	if (r < 0)
+		goto fail;
+	r = vm_ensure_parent(vm, vd->dev_id, error);
+	if (r < 0)
+		goto fail;
+	r = vm_device_replace(vm, vd, vm->parent_id);
+	if (r < 0) {
+		if (r == -EINVAL || r == -EADDRINUSE || r == -ENOSPC)
+			error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				  "%s cannot join VM %s's domain: its IOMMU is incompatible or cannot "
+				  "reach memory already mapped (%s)",
+				  dev->name, vm->name, strerror(-r));
+		else
+			error_kernel(error, r, "attach", dev->name);
+		goto fail;
+	}
+	if (has_pasid) {
+		uint32_t got = vm->parent_id;
+
+		r = dev->mock ? mock_pasid_attach(vm->iommufd, vd->stdev_id, pasid, &got)
+			      : vfio_device_attach_pasid_pt(vd->devfd, pasid, vm->parent_id, &got);
+		if (r < 0) {
+			error_errno(error, r, "cannot attach %s at PASID %u", dev->name, pasid);
+			goto fail;
+		}
+		vd->pasid_attached = true;
+		vd->pasid = pasid;
+	}
+	vm_device_read_hw_info(vm, vd);
+	vm_refresh_ranges(vm);
+	log_info("VM %s: %s attached (device %u on HWPT %u%s)", vm->name, dev->name, vd->dev_id,
+		 vd->pt_id, vm->nesting ? ", nesting parent" : "");
+	return 0;
+
+fail:
+	vm_attach_abort(vm, vd);
+	return r;
+}
+
+int vm_detach_device(struct vm *vm, struct device *dev, sd_bus_error *error)
+{
+	struct vm_device *vd = vm_device_of(vm, dev);
+
+	if (!vd)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT, "%s is not attached to VM %s",
+				 dev->name, vm->name);
+	if (vd->domain)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "%s is on domain %s: detach it from the domain first", dev->name,
+				 vd->domain->path);
+	for (struct vdevice *v = vm->vdevices; v; v = v->next)
+		if (v->device == dev)
+			return error_set(error, VIOMMU_ERROR_BUSY,
+					 "%s has vDEVICE %s: destroy it first", dev->name, v->path);
+	log_info("VM %s: %s detached", vm->name, dev->name);
+	vm_device_release(vm, vd);
+	return 0;
+}

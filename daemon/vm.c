@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A VM: its own iommufd context, and the org.viommu1.Vm object. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+#include "options.h"
+#include "vfio.h"
+
+struct vm *vm_by_path(struct daemon *d, const char *path)
+{
+	for (struct vm *vm = d->vms; vm; vm = vm->next)
+		if (strcmp(vm->path, path) == 0)
+			return vm;
+	return NULL;
+}
+
+bool vm_visible_to(const struct vm *vm, const struct server_peer *peer)
+{
+	return peer_is_root(peer) || vm->owner == peer->uid;
+}
+
+struct vm *vm_visible(struct daemon *d, const char *path, const struct server_peer *peer)
+{
+	struct vm *vm = vm_by_path(d, path);
+
+	return vm && vm_visible_to(vm, peer) ? vm : NULL;
+}
+
+struct vm_device *vm_device_of(struct vm *vm, const struct device *dev)
+{
+	for (struct vm_device *vd = vm->devices; vd; vd = vd->next)
+		if (vd->device == dev)
+			return vd;
+	return NULL;
+}
+
+/* Letters, digits, '.', '_' and '-': safe in logs, paths and file names. */
+static bool vm_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= VM_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+int vm_refresh_ranges(struct vm *vm)
+{
+	uint32_t count = sizeof(vm->ranges) / sizeof(vm->ranges[0]);
+	int r;
+
+	if (vm->mode != VM_MODE_MANAGED)
+		return 0;
+	r = iommufd_ioas_iova_ranges(vm->iommufd, vm->ioas_id, vm->ranges, &count, NULL);
+	if (r < 0) {
+		log_warning("VM %s: cannot read its IOVA ranges: %s", vm->name, strerror(-r));
+		return r;
+	}
+	vm->nranges = count;
+	return 0;
+}
+
+int vm_create(struct daemon *d, const struct server_peer *peer, const char *name,
+	      sd_bus_message *options, struct vm **out, sd_bus_error *error)
+{
+	char mode[16] = "managed";
+	bool persist = false, pasid = false;
+	const struct option_spec specs[] = {
+		{ "persist", OPTION_BOOL, &persist },
+		{ "pasid", OPTION_BOOL, &pasid },
+		{ "mode", OPTION_STRING, mode, sizeof(mode) },
+	};
+	struct vm *vm, **tail;
+	int r;
+
+	if (!vm_name_valid(name))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "VM name \"%.80s\" is not 1 to %d letters, digits, '.', '_' or '-'",
+				 name, VM_NAME_MAX - 1);
+	r = options_read(options, specs, sizeof(specs) / sizeof(specs[0]), error);
+	if (r < 0)
+		return r;
+	if (strcmp(mode, "managed") != 0 && strcmp(mode, "broker") != 0)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "mode \"%s\" is neither \"managed\" nor \"broker\"", mode);
+	for (vm = d->vms; vm; vm = vm->next)
+		if (vm->owner == peer->uid && strcmp(vm->name, name) == 0)
+			return error_set(error, VIOMMU_ERROR_BUSY, "you already have a VM named %s (%s)",
+					 name, vm->path);
+	if (!d->has_iommufd)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "this kernel has no /dev/iommu (CONFIG_IOMMUFD)");
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->daemon = d;
+	vm->id = d->next_vm_id++;
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	snprintf(vm->path, sizeof(vm->path), "%s/%u", VIOMMU_VM_PREFIX, vm->id);
+	snprintf(vm->peer_id, sizeof(vm->peer_id), "%s", peer->id);
+	vm->owner = peer->uid;
+	vm->mode = strcmp(mode, "broker") == 0 ? VM_MODE_BROKER : VM_MODE_MANAGED;
+	vm->persist = persist;
+	vm->pasid = pasid;
+	vm->next_object = 1;
+	vm->iommufd = iommufd_open();
+	if (vm->iommufd < 0) {
+		r = error_errno(error, vm->iommufd, "cannot open /dev/iommu");
+		free(vm);
+		return r;
+	}
+	if (vm->mode == VM_MODE_BROKER) {
+		/* Charge the VMM's own process for what it pins, not its user;
+		 * only possible before any object exists. */
+		r = iommufd_option_set(vm->iommufd, KABI_IOMMU_OPTION_RLIMIT_MODE, 0, 1);
+		if (r < 0) {
+			error_kernel(error, r, "IOMMU_OPTION(RLIMIT_MODE)",
+				     "cannot set per-process accounting");
+			close(vm->iommufd);
+			free(vm);
+			return r;
+		}
+	} else {
+		r = iommufd_ioas_alloc(vm->iommufd, &vm->ioas_id);
+		if (r < 0) {
+			error_kernel(error, r, "IOMMU_IOAS_ALLOC", "cannot create the VM's IOAS");
+			close(vm->iommufd);
+			free(vm);
+			return r;
+		}
+		vm_refresh_ranges(vm);
+	}
+	for (tail = &d->vms; *tail; tail = &(*tail)->next)
+		;
+	*tail = vm;
+	log_info("VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
+		 (unsigned int)vm->owner, vm->peer_id, mode);
+	daemon_update_status(d);
+	*out = vm;
+	return 0;
+}
+
+void vm_free(struct vm *vm)
+{
+	struct daemon *d = vm->daemon;
+
+	for (struct vm **p = &d->vms; *p; p = &(*p)->next) {
+		if (*p == vm) {
+			*p = vm->next;
+			break;
+		}
+	}
+	while (vm->mappings) {
+		struct vm_mapping *map = vm->mappings;
+
+		vm->mappings = map->next;
+		free(map);
+	}
+	if (vm->iommufd >= 0)
+		close(vm->iommufd);
+	free(vm);
+	daemon_update_status(d);
+}
+
+/* --- properties --- */
+
+static int prop_basic(sd_bus *bus, const char *path, const char *iface, const char *property,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	if (strcmp(property, "Name") == 0)
+		return sd_bus_message_append(reply, "s", vm->name);
+	if (strcmp(property, "Owner") == 0)
+		return sd_bus_message_append(reply, "u", (uint32_t)vm->owner);
+	if (strcmp(property, "Mode") == 0)
+		return sd_bus_message_append(reply, "s",
+					     vm->mode == VM_MODE_BROKER ? "broker" : "managed");
+	if (strcmp(property, "Persist") == 0)
+		return sd_bus_message_append(reply, "b", vm->persist);
+	if (strcmp(property, "Shared") == 0)
+		return sd_bus_message_append(reply, "b", vm->shared);
+	if (strcmp(property, "Nesting") == 0)
+		return sd_bus_message_append(reply, "b", vm->nesting);
+	if (strcmp(property, "Pasid") == 0)
+		return sd_bus_message_append(reply, "b", vm->pasid);
+	if (strcmp(property, "MappedBytes") == 0)
+		return sd_bus_message_append(reply, "t", vm->mapped_bytes);
+	if (strcmp(property, "IoasId") == 0)
+		return sd_bus_message_append(reply, "u", vm->ioas_id);
+	if (strcmp(property, "ParentId") == 0)
+		return sd_bus_message_append(reply, "u", vm->parent_id);
+	return -ENOENT;
+}
+
+static int prop_devices(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct vm_device *vd = vm->devices; r >= 0 && vd; vd = vd->next)
+		r = sd_bus_message_append(reply, "o", vd->device->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_viommus(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct viommu *v = vm->viommus; r >= 0 && v; v = v->next)
+		r = sd_bus_message_append(reply, "o", v->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_domains(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct domain *dom = vm->domains; r >= 0 && dom; dom = dom->next)
+		r = sd_bus_message_append(reply, "o", dom->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_iova_ranges(sd_bus *bus, const char *path, const char *iface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "(tt)");
+
+	for (uint32_t i = 0; r >= 0 && i < vm->nranges; i++)
+		r = sd_bus_message_append(reply, "(tt)", vm->ranges[i].start, vm->ranges[i].last);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* --- methods --- */
+
+static int vm_require_managed(struct vm *vm, const char *what, sd_bus_error *error)
+{
+	if (vm->mode == VM_MODE_MANAGED)
+		return 0;
+	return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+			 "VM %s is a broker VM: its VMM drives the iommufd itself, so %s is "
+			 "not the daemon's to do",
+			 vm->name, what);
+}
+
+static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	uint64_t offset, length, iova;
+	uint32_t flags;
+	int memfd, r;
+
+	r = sd_bus_message_read(m, "htttu", &memfd, &offset, &length, &iova, &flags);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "MapMemory", error);
+	if (r < 0)
+		return r;
+	r = vm_map_memory(vm, memfd, offset, length, iova, flags, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_unmap_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	uint64_t iova, length, unmapped = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "tt", &iova, &length);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "UnmapMemory", error);
+	if (r < 0)
+		return r;
+	r = vm_unmap_memory(vm, iova, length, &unmapped, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "t", unmapped);
+}
+
+#define VM_ALLOW_RANGES_MAX 64
+
+static int method_allow_iovas(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct iommufd_iova_range ranges[VM_ALLOW_RANGES_MAX];
+	uint32_t count = 0;
+	uint64_t start, last;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "(tt)");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_read(m, "(tt)", &start, &last)) > 0) {
+		if (count == VM_ALLOW_RANGES_MAX)
+			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+					 "at most %d ranges", VM_ALLOW_RANGES_MAX);
+		if (last < start)
+			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+					 "range 0x%llx-0x%llx ends before it starts",
+					 (unsigned long long)start, (unsigned long long)last);
+		ranges[count].start = start;
+		ranges[count].last = last;
+		count++;
+	}
+	if (r < 0)
+		return r;
+	r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "AllowIovas", error);
+	if (r < 0)
+		return r;
+	r = iommufd_ioas_allow_iovas(vm->iommufd, vm->ioas_id, ranges, count);
+	if (r == -EADDRINUSE)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "an attached device cannot reach all of these IOVAs");
+	if (r < 0)
+		return error_errno(error, r, "IOMMU_IOAS_ALLOW_IOVAS");
+	vm_refresh_ranges(vm);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int vm_device_arg(struct vm *vm, sd_bus_message *m, struct device **out,
+			 sd_bus_error *error)
+{
+	const char *path;
+	int r = sd_bus_message_read(m, "o", &path);
+
+	if (r < 0)
+		return r;
+	*out = device_by_path(vm->daemon, path);
+	if (!*out)
+		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
+	return 0;
+}
+
+static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct device *dev;
+	int r = vm_device_arg(vm, m, &dev, error);
+
+	if (r < 0)
+		return r;
+	r = vm_attach_device(vm, dev, m, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct device *dev;
+	int r = vm_device_arg(vm, m, &dev, error);
+
+	if (r < 0)
+		return r;
+	r = vm_detach_device(vm, dev, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_create_viommu(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct viommu *viommu;
+	const char *type;
+	int r = sd_bus_message_read(m, "s", &type);
+
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "CreateViommu", error);
+	if (r < 0)
+		return r;
+	r = viommu_create(vm, type, m, &viommu, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "o", viommu->path);
+}
+
+static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct domain *dom;
+	const void *data;
+	uint32_t data_type;
+	size_t len;
+	int r;
+
+	r = sd_bus_message_read(m, "u", &data_type);
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 'y', &data, &len);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "AllocDomain", error);
+	if (r < 0)
+		return r;
+	r = domain_alloc(vm, NULL, data_type, data, len, m, &dom, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "o", dom->path);
+}
+
+static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct config *config = vm->daemon->config;
+	struct server_peer peer;
+	int r = daemon_caller(m, &peer, error);
+
+	if (r < 0)
+		return r;
+	/* A broker VM exists to hand its iommufd over; a managed one only to
+	 * those allowed the fast path. */
+	if (vm->mode == VM_MODE_MANAGED &&
+	    !config_may_take_fast_path(config, peer.uid, peer.gid, peer.groups, peer.ngroups))
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "uid %u may not take the fast path: add it to fast_path_users or "
+				 "fast_path_groups in %s",
+				 (unsigned int)peer.uid, config->path ? config->path : CONFIG_DEFAULT_PATH);
+	if (!vm->shared)
+		log_info("VM %s: iommufd handed to %s; from now on its state is shared", vm->name,
+			 peer.id);
+	vm->shared = true;
+	return sd_bus_reply_method_return(m, "h", vm->iommufd);
+}
+
+static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct vm_device *vd;
+	struct device *dev;
+	int r = vm_device_arg(vm, m, &dev, error), fd;
+
+	if (r < 0)
+		return r;
+	vd = vm_device_of(vm, dev);
+	if (!vd)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not attached to VM %s", dev->name, vm->name);
+	if (dev->mock)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "%s is a selftest mock device: it has no VFIO cdev", dev->name);
+	if (vm->mode == VM_MODE_MANAGED) {
+		vd->fd_handed_out = true;
+		return sd_bus_reply_method_return(m, "h", vd->devfd);
+	}
+	/* Broker: a fresh, unbound open; keeping a copy would block the
+	 * device's removal, since an unbound cdev cannot take the request IRQ. */
+	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, &fd);
+	if (r < 0)
+		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);
+	vd->fd_handed_out = true;
+	r = sd_bus_reply_method_return(m, "h", fd);
+	close(fd);
+	return r;
+}
+
+static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	log_info("VM %s (%s): Destroy", vm->name, vm->path);
+	vm_teardown(vm);
+	vm_free(vm);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+const sd_bus_vtable vm_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Owner", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Mode", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Persist", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Pasid", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
+	SD_BUS_PROPERTY("Viommus", "ao", prop_viommus, 0, 0),
+	SD_BUS_PROPERTY("Domains", "ao", prop_domains, 0, 0),
+	SD_BUS_PROPERTY("MappedBytes", "t", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("IovaRanges", "a(tt)", prop_iova_ranges, 0, 0),
+	SD_BUS_METHOD_WITH_NAMES("MapMemory", "htttu",
+				 SD_BUS_PARAM(memfd) SD_BUS_PARAM(offset) SD_BUS_PARAM(length)
+					 SD_BUS_PARAM(iova) SD_BUS_PARAM(flags),
+				 "", , method_map_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("UnmapMemory", "tt", SD_BUS_PARAM(iova) SD_BUS_PARAM(length),
+				 "t", SD_BUS_PARAM(unmapped), method_unmap_memory,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AllowIovas", "a(tt)", SD_BUS_PARAM(ranges), "", ,
+				 method_allow_iovas, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AttachDevice", "oa{sv}",
+				 SD_BUS_PARAM(device) SD_BUS_PARAM(options), "", ,
+				 method_attach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("DetachDevice", "o", SD_BUS_PARAM(device), "", ,
+				 method_detach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("CreateViommu", "sa{sv}",
+				 SD_BUS_PARAM(type) SD_BUS_PARAM(options), "o",
+				 SD_BUS_PARAM(viommu), method_create_viommu,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AllocDomain", "uaya{sv}",
+				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(data) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(domain), method_alloc_domain,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetIommufd", "", , "h", SD_BUS_PARAM(iommufd),
+				 method_get_iommufd, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetDeviceFd", "o", SD_BUS_PARAM(device), "h",
+				 SD_BUS_PARAM(fd), method_get_device_fd,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+/* The caller of the message being dispatched may see this VM. */
+static bool vm_visible_now(sd_bus *bus, const struct vm *vm)
+{
+	sd_bus_message *m = sd_bus_get_current_message(bus);
+	struct server_peer peer;
+
+	if (!m)
+		return true; /* not a call: e.g. a signal the daemon emits */
+	if (server_peer(m, &peer) < 0)
+		return false;
+	return vm_visible_to(vm, &peer);
+}
+
+int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+	    sd_bus_error *error)
+{
+	struct vm *vm = vm_by_path(ud, path);
+
+	/* Another user's VM does not exist, as far as the caller can tell. */
+	if (!vm || !vm_visible_now(bus, vm))
+		return 0;
+	*found = vm;
+	return 1;
+}
+
+int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error)
+{
+	struct daemon *d = ud;
+	size_t n = 0, i = 0;
+	char **list;
+
+	for (struct vm *vm = d->vms; vm; vm = vm->next)
+		n++;
+	list = calloc(n + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (struct vm *vm = d->vms; vm; vm = vm->next) {
+		if (!vm_visible_now(bus, vm))
+			continue;
+		list[i] = strdup(vm->path);
+		if (!list[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(list[j]);
+			free(list);
+			return -ENOMEM;
+		}
+		i++;
+	}
+	*nodes = list;
+	return 0;
+}

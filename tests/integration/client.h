@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A small test-side client of viommud's D-Bus API, over sd-bus: the private
+ * socket (peer-to-peer) or the system bus. Test code only; the public client
+ * library is libviommu. Calls return 0 or a negative errno and keep the
+ * D-Bus error (name and message) of the last failed call for assertions.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+
+#include "check.h"
+
+#define VC_BUS_NAME "org.viommu1"
+#define VC_ROOT "/org/viommu1"
+#define VC_MANAGER "org.viommu1.Manager"
+#define VC_DEVICE "org.viommu1.Device"
+#define VC_VM "org.viommu1.Vm"
+#define VC_VIOMMU "org.viommu1.Viommu"
+#define VC_DOMAIN "org.viommu1.Domain"
+#define VC_VDEVICE "org.viommu1.VDevice"
+
+#define VC_ERR_NOT_FOUND "org.viommu1.Error.NotFound"
+#define VC_ERR_BUSY "org.viommu1.Error.Busy"
+#define VC_ERR_PERMISSION "org.viommu1.Error.PermissionDenied"
+#define VC_ERR_INVALID "org.viommu1.Error.InvalidArgument"
+#define VC_ERR_NOT_SUPPORTED "org.viommu1.Error.NotSupported"
+#define VC_ERR_KERNEL "org.viommu1.Error.Kernel"
+#define VC_ERR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
+#define VC_ERR_UNKNOWN_METHOD "org.freedesktop.DBus.Error.UnknownMethod"
+#define VC_ERR_UNKNOWN_INTERFACE "org.freedesktop.DBus.Error.UnknownInterface"
+#define VC_ERR_UNKNOWN_PROPERTY "org.freedesktop.DBus.Error.UnknownProperty"
+#define VC_ERR_INVALID_ARGS "org.freedesktop.DBus.Error.InvalidArgs"
+
+struct vc {
+	sd_bus *bus;
+	const char *destination; /* NULL on the private socket */
+	sd_bus_error error;	 /* of the last failed call */
+};
+
+/* address NULL: "unix:path=$VIOMMU_SOCKET". */
+int vc_connect(struct vc *c, const char *address);
+/* The system bus ($DBUS_SYSTEM_BUS_ADDRESS), talking to org.viommu1. */
+int vc_connect_system(struct vc *c);
+void vc_close(struct vc *c);
+
+/* The last error's name and message ("" when the last call succeeded). */
+const char *vc_error_name(const struct vc *c);
+const char *vc_error_message(const struct vc *c);
+
+/* Any call: types/... as sd_bus_message_append; reply may be NULL. */
+int vc_call(struct vc *c, const char *path, const char *iface, const char *member,
+	    sd_bus_message **reply, const char *types, ...);
+
+/* Manager */
+int vc_list(struct vc *c, const char *method, char ***out); /* ListDevices, ListVms */
+int vc_create_vm(struct vc *c, const char *name, char **out_path);
+int vc_describe(struct vc *c, char **out_json);
+/* The Device whose Name is name; NULL when none. Returns its path (freed by caller). */
+char *vc_find_device(struct vc *c, const char *name);
+
+/* Vm */
+int vc_map_memory(struct vc *c, const char *vm, int memfd, uint64_t offset, uint64_t length,
+		  uint64_t iova, uint32_t flags);
+int vc_unmap_memory(struct vc *c, const char *vm, uint64_t iova, uint64_t length,
+		    uint64_t *out_unmapped);
+int vc_attach_device(struct vc *c, const char *vm, const char *device);
+int vc_detach_device(struct vc *c, const char *vm, const char *device);
+int vc_create_viommu(struct vc *c, const char *vm, const char *type, char **out_path);
+/* On a Vm (VC_VM) or a Viommu (VC_VIOMMU). */
+int vc_alloc_domain(struct vc *c, const char *path, const char *iface, uint32_t data_type,
+		    const void *data, size_t len, char **out_path);
+/* GetIommufd (device NULL) or GetDeviceFd: *out_fd is the caller's own copy. */
+int vc_get_fd(struct vc *c, const char *vm, const char *device, int *out_fd);
+/* Destroy() on any object with that interface. */
+int vc_destroy(struct vc *c, const char *path, const char *iface);
+
+/* Viommu / Domain */
+int vc_add_device(struct vc *c, const char *viommu, const char *device, uint64_t virt_id,
+		  char **out_path);
+int vc_invalidate(struct vc *c, const char *path, const char *iface, uint32_t data_type,
+		  uint32_t entry_len, const void *entries, size_t len, uint32_t *out_handled,
+		  int32_t *out_error);
+int vc_domain_attach(struct vc *c, const char *domain, const char *device);
+int vc_domain_detach(struct vc *c, const char *domain, const char *device);
+
+/* Properties */
+int vc_get_u32(struct vc *c, const char *path, const char *iface, const char *name,
+	       uint32_t *out);
+int vc_get_i32(struct vc *c, const char *path, const char *iface, const char *name,
+	       int32_t *out);
+int vc_get_u64(struct vc *c, const char *path, const char *iface, const char *name,
+	       uint64_t *out);
+int vc_get_bool(struct vc *c, const char *path, const char *iface, const char *name,
+		bool *out);
+/* s or o */
+int vc_get_string(struct vc *c, const char *path, const char *iface, const char *name,
+		  char **out);
+/* as or ao */
+int vc_get_strv(struct vc *c, const char *path, const char *iface, const char *name,
+		char ***out);
+struct vc_range {
+	uint64_t start, last;
+};
+int vc_get_ranges(struct vc *c, const char *path, const char *name, struct vc_range *out,
+		  size_t max, size_t *count);
+
+size_t vc_strv_length(char **strv);
+bool vc_strv_contains(char **strv, const char *s);
+void vc_strv_free(char **strv);
+
+/* Describe(), parsed; NULL on failure (the error is kept). */
+struct json_object *vc_describe_json(struct vc *c);
+/* The object in root["vms"] (or any array key) whose "path" is path, or NULL. */
+struct json_object *vc_json_by_path(struct json_object *root, const char *array,
+				   const char *path);
+uint64_t vc_json_u64(struct json_object *obj, const char *key);
+const char *vc_json_str(struct json_object *obj, const char *key);
+/* Open fds of the daemon ($VIOMMUD_PID) whose target starts with prefix
+ * ("/dev/iommu", "/dev/vfio/", "/memfd:"); -1 when it cannot tell. */
+int vc_daemon_fds(const char *prefix);
+
+/* The daemon still answers (a Peer.Ping and a ListVms). */
+bool vc_alive(struct vc *c);
+
+/* expr (a vc_* call on c) fails with the D-Bus error name. */
+#define CHECK_DBUS_ERROR(c, expr, name)                                                   \
+	do {                                                                              \
+		int check_dr_ = (expr);                                                   \
+		const char *check_dn_ = (name);                                           \
+		if (check_dr_ >= 0)                                                       \
+			check_fail(__FILE__, __LINE__, "%s succeeded, expected %s", #expr, \
+				   check_dn_);                                            \
+		if (strcmp(vc_error_name(c), check_dn_) != 0)                              \
+			check_fail(__FILE__, __LINE__, "%s failed with %s (%s), expected %s", \
+				   #expr, vc_error_name(c), vc_error_message(c), check_dn_); \
+	} while (0)
+
+/* expr (a vc_* call on c) succeeds; prints the D-Bus error otherwise. */
+#define CHECK_DBUS_OK(c, expr)                                                          \
+	do {                                                                            \
+		int check_dr_ = (expr);                                                 \
+		if (check_dr_ < 0)                                                      \
+			check_fail(__FILE__, __LINE__, "%s failed: %d %s (%s)", #expr,   \
+				   check_dr_, vc_error_name(c), vc_error_message(c));     \
+	} while (0)

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * viommud with QEMU's edu device behind the emulated VT-d (guest flavour
+ * vtd; config {"allowed_devices": ["1234:11e8"], "bind_on_demand": true}):
+ * the daemon binds the device to vfio-pci on demand, attaches it to a VM
+ * whose memory the client mapped, hands the device fd out, and the edu's DMA
+ * lands in that memory; after UnmapMemory it does not; after Destroy the
+ * device is back on its previous driver.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "client.h"
+#include "iommufd.h"
+#include "pci-sysfs.h"
+#include "selftest.h"
+#include "vfio.h"
+
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_BAR0_SIZE (1u << 20)
+#define EDU_ID 0x00
+#define EDU_DMA_SRC 0x80
+#define EDU_DMA_DST 0x88
+#define EDU_DMA_COUNT 0x90
+#define EDU_DMA_CMD 0x98
+#define EDU_DMA_RUN 0x1
+#define EDU_DMA_TO_RAM 0x2
+#define EDU_DMA_BUF 0x40000
+
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+
+#define MEMFD_SIZE 0x10000ull
+#define IOVA_SRC 0x100000ull /* memfd [0, 0x1000) */
+#define IOVA_DST 0x101000ull /* memfd [0x1000, MEMFD_SIZE) */
+#define COPY_LEN 256
+#define RW (KABI_IOMMU_IOAS_MAP_READABLE | KABI_IOMMU_IOAS_MAP_WRITEABLE)
+
+static struct vc c;
+static struct pci_sysfs_device edu;
+static char *dev, *vm;
+static int memfd = -1, devfd = -1;
+static uint8_t *mem = MAP_FAILED;
+static volatile uint8_t *bar;
+static size_t bar_len;
+static int fds_at_start;
+
+static int pins_are(const void *va, uint64_t len, uint32_t refs)
+{
+	int fd = iommufd_open(), r;
+
+	if (fd < 0)
+		return fd;
+	r = mock_check_refs(fd, va, len, refs);
+	close(fd);
+	return r;
+}
+
+static void reg_write(unsigned int off, uint64_t v)
+{
+	*(volatile uint64_t *)(bar + off) = v;
+}
+
+static uint64_t reg_read(unsigned int off)
+{
+	return *(volatile uint64_t *)(bar + off);
+}
+
+static void edu_dma(uint64_t src, uint64_t dst, uint64_t len, bool to_ram)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	reg_write(EDU_DMA_SRC, src);
+	reg_write(EDU_DMA_DST, dst);
+	reg_write(EDU_DMA_COUNT, len);
+	reg_write(EDU_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+	for (i = 0; i < 5000 && (reg_read(EDU_DMA_CMD) & EDU_DMA_RUN); i++)
+		nanosleep(&ms, NULL);
+	CHECK(i < 5000);
+}
+
+/* memfd[0..COPY_LEN) -> the edu's buffer -> memfd[0x1000..0x1000 + COPY_LEN). */
+static void edu_copy(void)
+{
+	edu_dma(IOVA_SRC, EDU_DMA_BUF, COPY_LEN, false);
+	edu_dma(EDU_DMA_BUF, IOVA_DST, COPY_LEN, true);
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_find(void)
+{
+	char *s = NULL;
+	bool assignable = false;
+
+	CHECK_OK(pci_sysfs_find(NULL, EDU_VENDOR, EDU_DEVICE, &edu));
+	check_note("edu at %s, driver \"%s\"", edu.bdf, edu.driver);
+	CHECK_OK(vc_connect(&c, NULL));
+	dev = vc_find_device(&c, edu.bdf);
+	CHECK(dev);
+	check_note("Device %s", dev);
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
+	CHECK_STREQ(s, edu.driver);
+	free(s);
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Vendor", &s));
+	CHECK_STREQ(s, "intel-vtd");
+	free(s);
+	CHECK_DBUS_OK(&c, vc_get_bool(&c, dev, VC_DEVICE, "Assignable", &assignable));
+	if (!assignable) {
+		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Reason", &s));
+		check_note("Reason: %s", s);
+		free(s);
+	}
+	CHECK(assignable);
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Vm", &s));
+	CHECK_STREQ(s, "/");
+	free(s);
+}
+
+static void test_attach_and_map(void)
+{
+	struct vc_range ranges[8];
+	char *s = NULL;
+	bool nesting = true, inside = false;
+	size_t n = 0;
+
+	CHECK(dev);
+	CHECK_DBUS_OK(&c, vc_create_vm(&c, "edu", &vm));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, vm, dev));
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
+	CHECK_STREQ(s, "vfio-pci");
+	free(s);
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Vm", &s));
+	CHECK_STREQ(s, vm);
+	free(s);
+	/* QEMU's VT-d is not in scalable mode: no nesting parent. */
+	CHECK_DBUS_OK(&c, vc_get_bool(&c, vm, VC_VM, "Nesting", &nesting));
+	CHECK(!nesting);
+	CHECK_DBUS_OK(&c, vc_get_ranges(&c, vm, "IovaRanges", ranges, 8, &n));
+	for (size_t i = 0; i < n && i < 8; i++) {
+		check_note("IOVA range 0x%llx-0x%llx", (unsigned long long)ranges[i].start,
+			   (unsigned long long)ranges[i].last);
+		inside |= ranges[i].start <= IOVA_SRC &&
+			  IOVA_SRC + MEMFD_SIZE - 1 <= ranges[i].last;
+	}
+	CHECK(inside);
+	/* No vIOMMU object for VT-d in 7.3. */
+	CHECK_DBUS_ERROR(&c, vc_create_viommu(&c, vm, "auto", &s), VC_ERR_NOT_SUPPORTED);
+
+	memfd = memfd_create("itest-edu", MFD_CLOEXEC);
+	CHECK(memfd >= 0);
+	CHECK(ftruncate(memfd, MEMFD_SIZE) == 0);
+	mem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	memset(mem, 0, MEMFD_SIZE);
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0, 0x1000, IOVA_SRC, RW));
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0x1000, MEMFD_SIZE - 0x1000, IOVA_DST, RW));
+	CHECK_OK(pins_are(mem, MEMFD_SIZE, 1));
+}
+
+static void test_dma(void)
+{
+	uint64_t unmapped = 0;
+	uint16_t cmd = 0;
+	void *p = NULL;
+
+	CHECK(vm && mem != MAP_FAILED);
+	CHECK_DBUS_OK(&c, vc_get_fd(&c, vm, dev, &devfd));
+	CHECK_OK(vfio_device_config_read(devfd, PCI_COMMAND, &cmd, sizeof(cmd)));
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	CHECK_OK(vfio_device_config_write(devfd, PCI_COMMAND, &cmd, sizeof(cmd)));
+	CHECK_OK(vfio_device_map_bar(devfd, 0, &p, &bar_len));
+	bar = p;
+	CHECK_EQ(bar_len, EDU_BAR0_SIZE);
+	CHECK_EQ(*(volatile uint32_t *)(bar + EDU_ID), 0x010000ed);
+
+	/* Mapped: the bytes land in the memfd. */
+	for (unsigned int i = 0; i < COPY_LEN; i++)
+		mem[i] = (uint8_t)(i * 7 + 3);
+	edu_copy();
+	CHECK(memcmp(mem + 0x1000, mem, COPY_LEN) == 0);
+
+	/* The destination unmapped through the daemon: nothing lands. */
+	memset(mem + 0x1000, 0, COPY_LEN);
+	for (unsigned int i = 0; i < COPY_LEN; i++)
+		mem[i] = (uint8_t)(0xff - i);
+	CHECK_DBUS_OK(&c, vc_unmap_memory(&c, vm, IOVA_DST, MEMFD_SIZE - 0x1000, &unmapped));
+	CHECK_EQ(unmapped, MEMFD_SIZE - 0x1000);
+	CHECK_OK(pins_are(mem + 0x1000, MEMFD_SIZE - 0x1000, 0));
+	CHECK_OK(pins_are(mem, 0x1000, 1));
+	edu_copy();
+	CHECK(all_zero(mem + 0x1000, COPY_LEN));
+
+	/* Mapped again: the device still works, so the unmap was the cause. */
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0x1000, MEMFD_SIZE - 0x1000, IOVA_DST, RW));
+	edu_copy();
+	CHECK(memcmp(mem + 0x1000, mem, COPY_LEN) == 0);
+}
+
+static void test_destroy(void)
+{
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	char *s = NULL, **vms = NULL;
+	bool back = false;
+
+	CHECK(vm);
+	/* Our copies first: a held device fd keeps the device from its driver. */
+	if (bar) {
+		CHECK_OK(vfio_device_unmap_bar((void *)bar, bar_len));
+		bar = NULL;
+	}
+	if (devfd >= 0) {
+		CHECK(close(devfd) == 0);
+		devfd = -1;
+	}
+	CHECK_DBUS_OK(&c, vc_destroy(&c, vm, VC_VM));
+	CHECK_DBUS_OK(&c, vc_list(&c, "ListVms", &vms));
+	CHECK_EQ(vc_strv_length(vms), 0);
+	vc_strv_free(vms);
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Vm", &s));
+	CHECK_STREQ(s, "/");
+	free(s);
+	/* The give-back may run on a thread of the daemon's: wait (bounded). */
+	for (int i = 0; i < 500 && !back; i++) {
+		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
+		back = strcmp(s, edu.driver) == 0;
+		if (!back)
+			nanosleep(&ms, NULL);
+		if (!back && i == 499)
+			check_note("Driver is still \"%s\"", s);
+		free(s);
+	}
+	CHECK(back);
+	CHECK_OK(pins_are(mem, MEMFD_SIZE, 0));
+	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
+	if (vc_daemon_fds("/dev/iommu") >= 0)
+		CHECK_EQ(vc_daemon_fds("/dev/iommu"), 0);
+	CHECK(munmap(mem, MEMFD_SIZE) == 0);
+	mem = MAP_FAILED;
+	CHECK(close(memfd) == 0);
+	memfd = -1;
+	vc_close(&c);
+	CHECK_EQ(check_count_fds(), fds_at_start);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_find),
+		CHECK_CASE(test_attach_and_map),
+		CHECK_CASE(test_dma),
+		CHECK_CASE(test_destroy),
+	};
+
+	fds_at_start = check_count_fds();
+	return check_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}
