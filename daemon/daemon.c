@@ -36,7 +36,11 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	d->base = base;
 	d->config = config;
 	d->next_vm_id = 1;
+	d->giveback_pipe[0] = d->giveback_pipe[1] = -1;
 	r = errors_register();
+	if (r < 0)
+		return r;
+	r = device_give_back_init(d);
 	if (r < 0)
 		return r;
 	daemon_probe_kernel(d);
@@ -52,6 +56,7 @@ void daemon_fini(struct daemon *d)
 		vm_free(vm);
 	}
 	device_inventory_free(d);
+	device_give_back_fini(d);
 	config_free(d->config);
 	d->config = NULL;
 }

@@ -50,6 +50,8 @@ struct device {
 	/* Set when the daemon bound it to vfio-pci, to give it back later. */
 	bool daemon_bound;
 	struct pci_driver_binding saved;
+	/* A thread is giving it back, waiting for a VMM to close its fd. */
+	bool giving_back;
 	/* The vendor of its IOMMU and its decoded capabilities, from sysfs
 	 * registers until a VM binds it, then from IOMMU_GET_HW_INFO. */
 	const struct viommu_vendor *vendor;
@@ -158,6 +160,9 @@ struct daemon {
 	bool has_selftest;
 	bool has_vfio_cdev;
 	const char *sysfs_root; /* NULL: /sys */
+	/* Give-back threads say they are done through this pipe. */
+	int giveback_pipe[2];
+	struct event *giveback_event;
 };
 
 /* daemon.c */
@@ -249,6 +254,8 @@ void vm_teardown(struct vm *vm);
 /* Gives a device the daemon bound back to its previous driver, where the
  * config asks for it; in a thread when a VMM may still hold its fd. */
 void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out);
+int device_give_back_init(struct daemon *d);
+void device_give_back_fini(struct daemon *d);
 /* Invalidation shared by Viommu.Invalidate and Domain.Invalidate. */
 int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
 		     const struct viommu_vendor_feature *feature, uint64_t *counter,

@@ -197,6 +197,12 @@ bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_
 	}
 	if (dev->mock)
 		return true;
+	if (dev->giving_back) {
+		snprintf(reason, len,
+			 "being given back to %s: waiting for a VMM to close its copy of the device fd",
+			 dev->saved.driver[0] ? dev->saved.driver : "no driver");
+		return false;
+	}
 	if (!dev->present) {
 		snprintf(reason, len, "the device is gone");
 		return false;

@@ -9,7 +9,12 @@
  */
 #include "daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <event2/event.h>
+#include <limits.h>
+#include <stdio.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +74,7 @@ void vm_teardown(struct vm *vm)
 struct give_back {
 	struct daemon *daemon;
 	struct pci_driver_binding saved;
+	int done_fd; /* -1: ran on the loop itself */
 };
 
 /* Unbinding from vfio-pci blocks until every fd of the device is closed. */
@@ -83,8 +89,88 @@ static void *give_back_thread(void *arg)
 	else
 		log_info("%s given back to %s", gb->saved.bdf,
 			 gb->saved.driver[0] ? gb->saved.driver : "no driver");
+	if (gb->done_fd >= 0 && write(gb->done_fd, "", 1) < 0)
+		log_debug("%s: cannot report the give-back: %s", gb->saved.bdf, strerror(errno));
 	free(gb);
 	return NULL;
+}
+
+/* A give-back thread finished: the devices it may have been are refreshed. */
+static void on_give_back_done(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	for (struct device *dev = d->devices; dev; dev = dev->next) {
+		if (!dev->giving_back)
+			continue;
+		device_refresh(d, dev);
+		if (strcmp(dev->pci.driver, "vfio-pci") != 0)
+			dev->giving_back = false;
+	}
+}
+
+int device_give_back_init(struct daemon *d)
+{
+	if (pipe2(d->giveback_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	d->giveback_event = event_new(d->base, d->giveback_pipe[0], EV_READ | EV_PERSIST,
+				      on_give_back_done, d);
+	if (!d->giveback_event || event_add(d->giveback_event, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void device_give_back_fini(struct daemon *d)
+{
+	if (d->giveback_event)
+		event_free(d->giveback_event);
+	d->giveback_event = NULL;
+	for (int i = 0; i < 2; i++)
+		if (d->giveback_pipe[i] >= 0)
+			close(d->giveback_pipe[i]);
+}
+
+/* Whether another process still has the device's VFIO cdev open. */
+static bool vfio_cdev_open_elsewhere(const char *cdev)
+{
+	char want[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
+	struct dirent *proc_de, *fd_de;
+	pid_t self = getpid();
+	bool found = false;
+	DIR *proc, *fds;
+
+	snprintf(want, sizeof(want), "/dev/vfio/devices/%s", cdev);
+	proc = opendir("/proc");
+	if (!proc)
+		return true; /* cannot tell: assume the worst, do not block */
+	while (!found && (proc_de = readdir(proc))) {
+		if (proc_de->d_name[0] < '0' || proc_de->d_name[0] > '9' ||
+		    atoi(proc_de->d_name) == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", proc_de->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (!found && (fd_de = readdir(fds))) {
+			ssize_t n;
+
+			if (fd_de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", proc_de->d_name,
+				 fd_de->d_name);
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			found = strcmp(target, want) == 0;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
 }
 
 void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out)
@@ -101,16 +187,22 @@ void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out)
 		return;
 	gb->daemon = d;
 	gb->saved = dev->saved;
-	if (!fd_handed_out) {
-		/* Every fd of the device was ours and is closed: this is quick. */
+	gb->done_fd = -1;
+	if (!fd_handed_out || !vfio_cdev_open_elsewhere(dev->pci.vfio_cdev)) {
+		/* No fd of the device is open any more: this is quick. */
 		give_back_thread(gb);
 		device_refresh(d, dev);
 		return;
 	}
 	/* A VMM may still hold the device: wait for it on a thread of its own. */
+	gb->done_fd = d->giveback_pipe[1];
+	dev->giving_back = true;
+	log_info("%s: giving it back to %s once the VMM closes its copy of the device fd",
+		 dev->name, dev->saved.driver[0] ? dev->saved.driver : "no driver");
 	r = pthread_create(&thread, NULL, give_back_thread, gb);
 	if (r != 0) {
 		log_warning("%s: cannot start a thread to give it back: %s", dev->name, strerror(r));
+		dev->giving_back = false;
 		free(gb);
 		return;
 	}

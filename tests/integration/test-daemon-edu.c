@@ -233,7 +233,8 @@ static void test_destroy(void)
 	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Vm", &s));
 	CHECK_STREQ(s, "/");
 	free(s);
-	/* The give-back may run on a thread of the daemon's: wait (bounded). */
+	/* Nothing holds the device any more: it is back at once, but allow a
+	 * thread's give-back to finish too (bounded). */
 	for (int i = 0; i < 500 && !back; i++) {
 		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
 		back = strcmp(s, edu.driver) == 0;
@@ -256,6 +257,48 @@ static void test_destroy(void)
 	CHECK_EQ(check_count_fds(), fds_at_start);
 }
 
+/*
+ * A VMM that still holds the device fd when its VM goes: the daemon does not
+ * wait on it, shows what it waits for, and gives the device back once the
+ * fd is closed.
+ */
+static void test_destroy_while_held(void)
+{
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	char *s = NULL, *held_vm = NULL;
+	bool assignable = true, back = false;
+	int fd = -1;
+
+	CHECK_OK(vc_connect(&c, NULL));
+	CHECK_DBUS_OK(&c, vc_create_vm(&c, "held", &held_vm));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, held_vm, dev));
+	CHECK_DBUS_OK(&c, vc_get_fd(&c, held_vm, dev, &fd));
+	CHECK(fd >= 0);
+	CHECK_DBUS_OK(&c, vc_destroy(&c, held_vm, VC_VM));
+	free(held_vm);
+	/* The daemon answered at once; the device waits for our fd. */
+	CHECK_DBUS_OK(&c, vc_get_bool(&c, dev, VC_DEVICE, "Assignable", &assignable));
+	CHECK(!assignable);
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Reason", &s));
+	check_note("Reason while held: %s", s);
+	CHECK(strstr(s, "waiting for a VMM to close its copy of the device fd"));
+	free(s);
+	CHECK(close(fd) == 0);
+	for (int i = 0; i < 500 && !back; i++) {
+		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
+		back = strcmp(s, edu.driver) == 0;
+		free(s);
+		if (!back)
+			nanosleep(&ms, NULL);
+	}
+	CHECK(back);
+	CHECK_DBUS_OK(&c, vc_get_bool(&c, dev, VC_DEVICE, "Assignable", &assignable));
+	CHECK(assignable);
+	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
+	vc_close(&c);
+	CHECK_EQ(check_count_fds(), fds_at_start);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
@@ -263,6 +306,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_attach_and_map),
 		CHECK_CASE(test_dma),
 		CHECK_CASE(test_destroy),
+		CHECK_CASE(test_destroy_while_held),
 	};
 
 	fds_at_start = check_count_fds();
