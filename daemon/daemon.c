@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "log.h"
 #include "selftest.h"
+#include "uevent.h"
 
 static void daemon_probe_kernel(struct daemon *d)
 {
@@ -26,6 +27,11 @@ static void daemon_probe_kernel(struct daemon *d)
 	log_info("kernel: iommufd %s, selftest mock %s, VFIO cdev %s",
 		 d->has_iommufd ? "yes" : "no", d->has_selftest ? "yes" : "no",
 		 d->has_vfio_cdev ? "yes" : "no");
+}
+
+static void daemon_on_uevent(const struct uevent *ev, void *userdata)
+{
+	device_uevent(userdata, ev);
 }
 
 int daemon_init(struct daemon *d, struct event_base *base, struct config *config)
@@ -44,6 +50,11 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	if (r < 0)
 		return r;
 	daemon_probe_kernel(d);
+	/* Listen before the first scan, so nothing falls in between. */
+	r = uevent_monitor_new(base, daemon_on_uevent, d, &d->uevents);
+	if (r < 0)
+		log_warning("no hot-plug: cannot watch kernel uevents (%s); SIGHUP rescans",
+			    strerror(-r));
 	return device_inventory_scan(d);
 }
 
@@ -55,6 +66,8 @@ void daemon_fini(struct daemon *d)
 		vm_teardown(vm);
 		vm_free(vm);
 	}
+	uevent_monitor_free(d->uevents);
+	d->uevents = NULL;
 	device_inventory_free(d);
 	device_give_back_fini(d);
 	config_free(d->config);
@@ -95,6 +108,13 @@ int daemon_attach_bus(sd_bus *bus, void *userdata)
 	if (r >= 0)
 		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX, VIOMMU_IFACE_VDEVICE,
 					       vdevice_vtable, object_find, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX, VIOMMU_IFACE_HW_QUEUE,
+					       hw_queue_vtable, object_find, d);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_VM_PREFIX,
+					       VIOMMU_IFACE_FAULT_QUEUE, fault_queue_vtable,
+					       object_find, d);
 	if (r < 0)
 		log_error("cannot register the D-Bus objects: %s", strerror(-r));
 	return r < 0 ? r : 0;

@@ -34,6 +34,8 @@
 #define VIOMMU_DATA_MAX 4096 /* driver data and nested-domain data, bytes */
 
 struct event;
+struct uevent;
+struct uevent_monitor;
 struct vm;
 struct domain;
 
@@ -90,15 +92,56 @@ struct vdevice {
 	char path[VIOMMU_PATH_MAX];
 };
 
+/* An IO page fault queue of a VM. */
+struct fault_queue {
+	struct fault_queue *next;
+	struct vm *vm;
+	uint32_t kernel_id;
+	bool relay;
+	int fd;	       /* relay: the fault fd the daemon reads and answers on */
+	int notify_fd; /* relay: an eventfd the VMM got, counting faults */
+	struct event *event;
+	uint64_t faults, responses;
+	size_t npending;
+	uint32_t pending[1024]; /* relay: cookies not answered yet */
+	char path[VIOMMU_PATH_MAX];
+};
+
 struct domain {
 	struct domain *next;
 	struct vm *vm;
+	struct fault_queue *fault; /* fault-capable against it, or NULL */
 	struct viommu *viommu; /* NULL: nested directly on the parent */
 	const struct viommu_vendor *vendor;
 	uint32_t kernel_id;
 	uint32_t data_type;
 	char path[VIOMMU_PATH_MAX];
 	uint64_t invalidations;
+};
+
+/* A vEVENTQ: handed to the VMM, or relayed by the daemon as signals. */
+struct veventq {
+	struct veventq *next;
+	struct viommu *viommu;
+	uint32_t kernel_id;
+	uint32_t type;
+	bool relay;
+	int fd;	       /* relay: the vEVENTQ fd the daemon reads; else -1 */
+	int notify_fd; /* relay: an eventfd the VMM got, counting relayed events */
+	struct event *event;
+	bool have_seq;
+	uint32_t next_seq;
+};
+
+/* A hardware queue (guest command buffer and the like) on a vIOMMU. */
+struct hw_queue {
+	struct hw_queue *next;
+	struct viommu *viommu;
+	uint32_t kernel_id;
+	uint32_t type;
+	uint32_t index;
+	uint64_t base_iova, length;
+	char path[VIOMMU_PATH_MAX];
 };
 
 struct viommu {
@@ -108,6 +151,10 @@ struct viommu {
 	uint32_t kernel_id;
 	uint32_t type;
 	uint64_t invalidations;
+	struct veventq *veventqs;
+	struct hw_queue *hw_queues;
+	uint64_t events_relayed;
+	uint64_t events_lost;
 	bool has_mmap;
 	uint64_t mmap_offset, mmap_length;
 	char iommu[PCI_NAME_MAX]; /* the physical IOMMU it stands for */
@@ -132,6 +179,8 @@ struct vm {
 	bool pasid;   /* nesting parent allocated PASID-capable */
 	bool shared;  /* the iommufd was handed out: our state covers only our own work */
 	bool nesting; /* the parent is a nesting parent */
+	bool dirty_tracking;	     /* the parent was allocated dirty-capable */
+	bool dirty_tracking_enabled; /* and tracking is switched on */
 	int iommufd;
 	uint32_t ioas_id;
 	uint32_t parent_id; /* 0 until the first device is attached */
@@ -141,6 +190,7 @@ struct vm {
 	struct viommu *viommus;
 	struct domain *domains;
 	struct vdevice *vdevices;
+	struct fault_queue *fault_queues;
 	unsigned int next_object; /* numbers the paths of its objects */
 	uint32_t nranges;
 	struct iommufd_iova_range ranges[16];
@@ -163,6 +213,7 @@ struct daemon {
 	/* Give-back threads say they are done through this pipe. */
 	int giveback_pipe[2];
 	struct event *giveback_event;
+	struct uevent_monitor *uevents; /* NULL: no hot-plug, SIGHUP rescans */
 };
 
 /* daemon.c */
@@ -189,6 +240,8 @@ void device_inventory_free(struct daemon *d);
 struct device *device_by_path(struct daemon *d, const char *path);
 struct device *device_by_name(struct daemon *d, const char *name);
 void device_refresh(struct daemon *d, struct device *dev);
+/* Follows a kernel uevent of a PCI device (or a resync). */
+void device_uevent(struct daemon *d, const struct uevent *ev);
 /* Whether the device may be assigned now; reason gets why not. */
 bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_t len);
 extern const sd_bus_vtable device_vtable[];
@@ -214,6 +267,10 @@ int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **f
 int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error);
 int vm_refresh_ranges(struct vm *vm);
 struct vm_device *vm_device_of(struct vm *vm, const struct device *dev);
+
+/* vm-dirty.c: Vm.SetDirtyTracking and Vm.ReadDirtyBitmap */
+int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
 /* vm-memory.c */
 int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, uint64_t iova,
@@ -248,6 +305,24 @@ int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void
 int viommu_destroy(struct viommu *viommu, bool force);
 int domain_destroy(struct domain *domain, bool force);
 int vdevice_destroy(struct vdevice *vdev, bool force);
+
+/* veventq.c: Viommu.OpenEventQueue and the relay */
+int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_error *error);
+void veventq_destroy(struct veventq *q);
+
+/* hwqueue.c: Viommu.AllocHwQueue and org.viommu1.HwQueue */
+#define VIOMMU_IFACE_HW_QUEUE "org.viommu1.HwQueue"
+extern const sd_bus_vtable hw_queue_vtable[];
+int viommu_method_alloc_hw_queue(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int hw_queue_destroy(struct hw_queue *q, bool force);
+
+/* faultq.c: Vm.OpenFaultQueue and org.viommu1.FaultQueue */
+#define VIOMMU_IFACE_FAULT_QUEUE "org.viommu1.FaultQueue"
+extern const sd_bus_vtable fault_queue_vtable[];
+int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *error);
+struct fault_queue *fault_queue_by_path(struct vm *vm, const char *path);
+/* Answers what is pending (relay) and closes it; -EBUSY while a domain uses it. */
+int fault_queue_destroy(struct fault_queue *q, bool force);
 
 /* teardown.c: every kernel object of the VM, in the safe order. */
 void vm_teardown(struct vm *vm);

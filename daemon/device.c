@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "uevent.h"
 
 /* "0000:00:01.0" -> "/org/viommu1/device/0000_00_01_0": a BDF's shape makes
  * this unambiguous, and it reads better than sd-bus's _XX escapes. */
@@ -174,6 +175,39 @@ int device_inventory_scan(struct daemon *d)
 	if (r == -ENOMEM)
 		return r;
 	return device_scan_mock(d);
+}
+
+void device_uevent(struct daemon *d, const struct uevent *ev)
+{
+	const char *name = ev->pci_slot_name ? ev->pci_slot_name : ev->sysname;
+	struct device *dev = device_by_name(d, name);
+	bool rescan;
+
+	switch (ev->action) {
+	case UEVENT_ACTION_ADD:
+	case UEVENT_ACTION_REMOVE:
+	case UEVENT_ACTION_RESYNC:
+		rescan = true;
+		break;
+	case UEVENT_ACTION_BIND:
+	case UEVENT_ACTION_UNBIND:
+	case UEVENT_ACTION_CHANGE:
+		if (!dev || dev->mock) {
+			/* A bind may bring one the last scan skipped. */
+			rescan = ev->action != UEVENT_ACTION_CHANGE;
+			break;
+		}
+		/* Same device, another driver and cdev: re-read that one. */
+		device_refresh(d, dev);
+		rescan = !dev->present; /* gone meanwhile: the scan signals it */
+		break;
+	default:
+		return;
+	}
+	/* Emits DeviceAdded/DeviceRemoved; keeps the devices a VM holds. */
+	if (rescan)
+		device_inventory_scan(d);
+	daemon_update_status(d);
 }
 
 void device_inventory_free(struct daemon *d)

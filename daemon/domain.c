@@ -25,15 +25,26 @@ static struct vm_device *domain_pick_device(struct vm *vm, const struct viommu_v
 int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const void *data,
 		 size_t len, sd_bus_message *options, struct domain **out, sd_bus_error *error)
 {
+	char fault_path[VIOMMU_PATH_MAX] = "";
+	const struct option_spec specs[] = {
+		{ "fault-queue", OPTION_PATH, fault_path, sizeof(fault_path) },
+	};
 	struct iommufd_hwpt_alloc_args args = { 0 };
 	const struct viommu_vendor *vendor;
+	struct fault_queue *fault = NULL;
 	struct domain *dom, **tail;
 	struct vm_device *vd;
 	int r;
 
-	r = options_read(options, NULL, 0, error);
+	r = options_read(options, specs, 1, error);
 	if (r < 0)
 		return r;
+	if (fault_path[0]) {
+		fault = fault_queue_by_path(vm, fault_path);
+		if (!fault)
+			return error_set(error, VIOMMU_ERROR_NOT_FOUND,
+					 "no fault queue %s in VM %s", fault_path, vm->name);
+	}
 	if (!vm->devices)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "VM %s has no attached device: attach one first", vm->name);
@@ -76,6 +87,7 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	args.data_type = data_type;
 	args.data = data;
 	args.data_len = (uint32_t)len;
+	args.fault_id = fault ? fault->kernel_id : 0;
 	r = iommufd_hwpt_alloc(vm->iommufd, &args, &dom->kernel_id);
 	if (r < 0) {
 		free(dom);
@@ -88,6 +100,7 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	dom->vm = vm;
 	dom->viommu = viommu;
 	dom->vendor = vendor;
+	dom->fault = fault;
 	dom->data_type = data_type;
 	snprintf(dom->path, sizeof(dom->path), VIOMMU_VM_PREFIX "/%u/domain/%u", vm->id,
 		 vm->next_object++);

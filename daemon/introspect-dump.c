@@ -23,6 +23,8 @@ static const struct {
 	{ VIOMMU_IFACE_MANAGER, manager_vtable }, { VIOMMU_IFACE_DEVICE, device_vtable },
 	{ VIOMMU_IFACE_VM, vm_vtable },		  { VIOMMU_IFACE_VIOMMU, viommu_vtable },
 	{ VIOMMU_IFACE_DOMAIN, domain_vtable },	  { VIOMMU_IFACE_VDEVICE, vdevice_vtable },
+	{ VIOMMU_IFACE_HW_QUEUE, hw_queue_vtable },
+	{ VIOMMU_IFACE_FAULT_QUEUE, fault_queue_vtable },
 };
 
 static volatile int server_done;

@@ -13,6 +13,8 @@ static const char *option_signature(enum option_type type)
 		return "b";
 	case OPTION_STRING:
 		return "s";
+	case OPTION_PATH:
+		return "o";
 	case OPTION_U32:
 		return "u";
 	case OPTION_U64:
@@ -38,7 +40,8 @@ static int option_read_value(sd_bus_message *m, const struct option_spec *spec,
 			*(bool *)spec->out = b;
 		return r;
 	case OPTION_STRING:
-		r = sd_bus_message_read(m, "s", &text);
+	case OPTION_PATH:
+		r = sd_bus_message_read(m, option_signature(spec->type), &text);
 		if (r < 0)
 			return r;
 		if (strlen(text) >= spec->size)

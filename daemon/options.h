@@ -14,6 +14,7 @@
 enum option_type {
 	OPTION_BOOL,   /* "b" -> bool */
 	OPTION_STRING, /* "s" -> char[size] */
+	OPTION_PATH,   /* "o" -> char[size] */
 	OPTION_U32,    /* "u" -> uint32_t */
 	OPTION_U64,    /* "t" -> uint64_t */
 	OPTION_BYTES,  /* "ay" -> uint8_t[size], length to *len */

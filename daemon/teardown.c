@@ -29,6 +29,19 @@ void vm_teardown(struct vm *vm)
 	if (vm->tearing_down)
 		return;
 	vm->tearing_down = true;
+	/* HW queues, highest index first (index n holds n-1), then event queues. */
+	for (struct viommu *v = vm->viommus; v; v = v->next) {
+		while (v->hw_queues) {
+			struct hw_queue *top = v->hw_queues;
+
+			for (struct hw_queue *q = v->hw_queues; q; q = q->next)
+				if (q->index > top->index)
+					top = q;
+			hw_queue_destroy(top, true);
+		}
+		while (v->veventqs)
+			veventq_destroy(v->veventqs);
+	}
 	/* Devices off nested domains: a nested HWPT with a device is busy. */
 	for (struct vm_device *vd = vm->devices; vd; vd = vd->next) {
 		if (!vd->domain)
@@ -41,6 +54,9 @@ void vm_teardown(struct vm *vm)
 	}
 	while (vm->domains)
 		domain_destroy(vm->domains, true);
+	/* After the domains that use them; pending faults are answered. */
+	while (vm->fault_queues)
+		fault_queue_destroy(vm->fault_queues, true);
 	while (vm->vdevices)
 		vdevice_destroy(vm->vdevices, true);
 	while (vm->viommus)

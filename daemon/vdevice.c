@@ -90,6 +90,16 @@ int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void
 			for (struct vdevice *v = vm->vdevices; v; v = v->next)
 				if (strcmp(v->path, path) == 0)
 					return *found = v, 1;
+		} else if (strcmp(iface, VIOMMU_IFACE_FAULT_QUEUE) == 0) {
+			struct fault_queue *q = fault_queue_by_path(vm, path);
+
+			if (q)
+				return *found = q, 1;
+		} else if (strcmp(iface, VIOMMU_IFACE_HW_QUEUE) == 0) {
+			for (struct viommu *v = vm->viommus; v; v = v->next)
+				for (struct hw_queue *q = v->hw_queues; q; q = q->next)
+					if (strcmp(q->path, path) == 0)
+						return *found = q, 1;
 		}
 		return 0;
 	}

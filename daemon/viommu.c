@@ -133,7 +133,12 @@ int viommu_create(struct vm *vm, const char *type, sd_bus_message *options,
 int viommu_destroy(struct viommu *viommu, bool force)
 {
 	struct vm *vm = viommu->vm;
-	int r = iommufd_destroy(vm->iommufd, viommu->kernel_id);
+	int r;
+
+	/* Its event queues go with it (closing the relay's fds). */
+	while (viommu->veventqs)
+		veventq_destroy(viommu->veventqs);
+	r = iommufd_destroy(vm->iommufd, viommu->kernel_id);
 
 	/* Still held (an fd the VMM has): keep the record, say so. */
 	if (r < 0 && r != -ENOENT) {
@@ -172,8 +177,15 @@ static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const c
 		return sd_bus_message_append(reply, "t", v->mmap_offset);
 	if (strcmp(property, "MmapLength") == 0)
 		return sd_bus_message_append(reply, "t", v->mmap_length);
+	if (strcmp(property, "EventsRelayed") == 0)
+		return sd_bus_message_append(reply, "t", v->events_relayed);
+	if (strcmp(property, "EventsLost") == 0)
+		return sd_bus_message_append(reply, "t", v->events_lost);
 	r = sd_bus_message_open_container(reply, 'a', "o");
-	if (strcmp(property, "VDevices") == 0) {
+	if (strcmp(property, "HwQueues") == 0) {
+		for (struct hw_queue *q = v->hw_queues; r >= 0 && q; q = q->next)
+			r = sd_bus_message_append(reply, "o", q->path);
+	} else if (strcmp(property, "VDevices") == 0) {
 		for (struct vdevice *vdev = v->vm->vdevices; r >= 0 && vdev; vdev = vdev->next)
 			if (vdev->viommu == v)
 				r = sd_bus_message_append(reply, "o", vdev->path);
@@ -271,6 +283,9 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 	struct vm *vm = v->vm;
 	int r;
 
+	if (v->hw_queues)
+		return error_set(error, VIOMMU_ERROR_BUSY, "HW queue %s uses it: destroy it first",
+				 v->hw_queues->path);
 	for (struct domain *dom = vm->domains; dom; dom = dom->next)
 		if (dom->viommu == v)
 			return error_set(error, VIOMMU_ERROR_BUSY, "domain %s uses it: destroy it first",
@@ -295,6 +310,9 @@ const sd_bus_vtable viommu_vtable[] = {
 	SD_BUS_PROPERTY("Invalidations", "t", prop_viommu, 0, 0),
 	SD_BUS_PROPERTY("MmapOffset", "t", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("MmapLength", "t", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("EventsRelayed", "t", prop_viommu, 0, 0),
+	SD_BUS_PROPERTY("EventsLost", "t", prop_viommu, 0, 0),
+	SD_BUS_PROPERTY("HwQueues", "ao", prop_viommu, 0, 0),
 	SD_BUS_METHOD_WITH_NAMES("AddDevice", "ot", SD_BUS_PARAM(device) SD_BUS_PARAM(virt_id),
 				 "o", SD_BUS_PARAM(vdevice), method_add_device,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
@@ -306,6 +324,21 @@ const sd_bus_vtable viommu_vtable[] = {
 				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(entry_len) SD_BUS_PARAM(entries),
 				 "ui", SD_BUS_PARAM(handled) SD_BUS_PARAM(error), method_invalidate,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("OpenEventQueue", "uua{sv}",
+				 SD_BUS_PARAM(type) SD_BUS_PARAM(depth) SD_BUS_PARAM(options), "h",
+				 SD_BUS_PARAM(fd), viommu_method_open_event_queue,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AllocHwQueue", "uutt",
+				 SD_BUS_PARAM(type) SD_BUS_PARAM(index) SD_BUS_PARAM(base_iova)
+					 SD_BUS_PARAM(length),
+				 "o", SD_BUS_PARAM(hw_queue), viommu_method_alloc_hw_queue,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_NAMES("Event", "tuayu",
+				 SD_BUS_PARAM(virt_id) SD_BUS_PARAM(type) SD_BUS_PARAM(data)
+					 SD_BUS_PARAM(seq),
+				 0),
+	SD_BUS_SIGNAL_WITH_NAMES("EventsLost", "uuu",
+				 SD_BUS_PARAM(type) SD_BUS_PARAM(count) SD_BUS_PARAM(seq), 0),
 	SD_BUS_VTABLE_END,
 };

@@ -81,7 +81,8 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
 		.dev_id = dev_id,
 		.pt_id = vm->ioas_id,
 		.flags = KABI_IOMMU_HWPT_ALLOC_NEST_PARENT |
-			 (vm->pasid ? KABI_IOMMU_HWPT_ALLOC_PASID : 0),
+			 (vm->pasid ? KABI_IOMMU_HWPT_ALLOC_PASID : 0) |
+			 (vm->dirty_tracking ? KABI_IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0),
 	};
 	int r;
 
@@ -96,6 +97,12 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
 		return error_kernel(error, r, "IOMMU_HWPT_ALLOC", "cannot allocate the nesting parent");
 	args.flags &= ~(uint32_t)KABI_IOMMU_HWPT_ALLOC_NEST_PARENT;
 	r = iommufd_hwpt_alloc(vm->iommufd, &args, &vm->parent_id);
+	/* The kernel fixes dirty tracking at allocation: no quiet downgrade. */
+	if (r == -EOPNOTSUPP && vm->dirty_tracking)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "the IOMMU of this device cannot track dirty pages, and VM %s was "
+				 "created with dirty-tracking",
+				 vm->name);
 	if (r < 0)
 		return error_kernel(error, r, "IOMMU_HWPT_ALLOC", "cannot allocate a paging domain");
 	vm->nesting = false;

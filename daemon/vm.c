@@ -76,11 +76,12 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	      sd_bus_message *options, struct vm **out, sd_bus_error *error)
 {
 	char mode[16] = "managed";
-	bool persist = false, pasid = false;
+	bool persist = false, pasid = false, dirty = false;
 	const struct option_spec specs[] = {
 		{ "persist", OPTION_BOOL, &persist },
 		{ "pasid", OPTION_BOOL, &pasid },
 		{ "mode", OPTION_STRING, mode, sizeof(mode) },
+		{ "dirty-tracking", OPTION_BOOL, &dirty },
 	};
 	struct vm *vm, **tail;
 	int r;
@@ -95,6 +96,10 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	if (strcmp(mode, "managed") != 0 && strcmp(mode, "broker") != 0)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "mode \"%s\" is neither \"managed\" nor \"broker\"", mode);
+	if (dirty && strcmp(mode, "broker") == 0)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "dirty-tracking is for managed VMs: a broker VM's VMM allocates "
+				 "its own domains");
 	for (vm = d->vms; vm; vm = vm->next)
 		if (vm->owner == peer->uid && strcmp(vm->name, name) == 0)
 			return error_set(error, VIOMMU_ERROR_BUSY, "you already have a VM named %s (%s)",
@@ -115,6 +120,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	vm->mode = strcmp(mode, "broker") == 0 ? VM_MODE_BROKER : VM_MODE_MANAGED;
 	vm->persist = persist;
 	vm->pasid = pasid;
+	vm->dirty_tracking = dirty;
 	vm->next_object = 1;
 	vm->iommufd = iommufd_open();
 	if (vm->iommufd < 0) {
@@ -197,6 +203,10 @@ static int prop_basic(sd_bus *bus, const char *path, const char *iface, const ch
 		return sd_bus_message_append(reply, "b", vm->nesting);
 	if (strcmp(property, "Pasid") == 0)
 		return sd_bus_message_append(reply, "b", vm->pasid);
+	if (strcmp(property, "DirtyTracking") == 0)
+		return sd_bus_message_append(reply, "b", vm->dirty_tracking);
+	if (strcmp(property, "DirtyTrackingEnabled") == 0)
+		return sd_bus_message_append(reply, "b", vm->dirty_tracking_enabled);
 	if (strcmp(property, "MappedBytes") == 0)
 		return sd_bus_message_append(reply, "t", vm->mapped_bytes);
 	if (strcmp(property, "IoasId") == 0)
@@ -498,6 +508,8 @@ const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_PROPERTY("Mode", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Persist", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Pasid", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DirtyTracking", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -533,6 +545,16 @@ const sd_bus_vtable vm_vtable[] = {
 				 method_get_iommufd, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("GetDeviceFd", "o", SD_BUS_PARAM(device), "h",
 				 SD_BUS_PARAM(fd), method_get_device_fd,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("OpenFaultQueue", "a{sv}", SD_BUS_PARAM(options), "oh",
+				 SD_BUS_PARAM(fault_queue) SD_BUS_PARAM(fd),
+				 vm_method_open_fault_queue, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("SetDirtyTracking", "b", SD_BUS_PARAM(enable), "", ,
+				 vm_method_set_dirty_tracking, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ReadDirtyBitmap", "ttthu",
+				 SD_BUS_PARAM(iova) SD_BUS_PARAM(length) SD_BUS_PARAM(page_size)
+					 SD_BUS_PARAM(bitmap) SD_BUS_PARAM(flags),
+				 "t", SD_BUS_PARAM(dirty_pages), vm_method_read_dirty_bitmap,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,

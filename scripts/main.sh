@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The project's main job (README): as root on Debian 12, from a fresh clone,
-# installs what is missing, builds everything and shows what viommud's kernel
-# layer sees: on a host with /dev/iommu directly, otherwise inside the QEMU
-# test guest, once behind an emulated Intel VT-d and once behind an emulated
-# AMD-Vi (the edu device bound to vfio-pci and an iommufd, its IOMMU_GET_HW_INFO
-# decoded, then given back), plus a selftest mock device.
+# installs what is missing, builds everything, then, inside the QEMU test guest
+# (no development machine has an IOMMU): starts viommud, sets a VM up with the
+# example VMM and shows it through viommuctl (scripts/guest-demo.sh); then
+# shows what the kernel layer sees behind an emulated Intel VT-d and an
+# emulated AMD-Vi (the edu device bound to vfio-pci and an iommufd, its
+# IOMMU_GET_HW_INFO decoded, then given back).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,11 +26,11 @@ for d in /sys/bus/pci/devices/*; do
 done
 exec "$0" "${args[@]}"'
 
-if [[ -e /dev/iommu ]]; then
-	exec build/cli/viommu-probe
-fi
 export VIOMMU_VM_KERNEL
 VIOMMU_VM_KERNEL=$(tests/vm/kernel.sh --print-kernel)
+echo "=== viommud and viommuctl in the test guest (emulated VT-d) ==="
+tests/vm/guest-run --flavour vtd -- /bin/bash "$top/scripts/guest-demo.sh" "$top/build" |
+	grep -v 'reboot: Power down'
 for flavour in vtd amd; do
 	echo "=== test guest with an emulated ${flavour^^} IOMMU ==="
 	tests/vm/guest-run --flavour "$flavour" -- \

@@ -23,6 +23,8 @@ VTABLES = {
     'viommu_vtable': 'org.viommu1.Viommu',
     'domain_vtable': 'org.viommu1.Domain',
     'vdevice_vtable': 'org.viommu1.VDevice',
+    'hw_queue_vtable': 'org.viommu1.HwQueue',
+    'fault_queue_vtable': 'org.viommu1.FaultQueue',
 }
 
 MEMBER_RE = re.compile(r'\bSD_BUS_(METHOD\w*|(?:WRITABLE_)?PROPERTY|SIGNAL\w*)\s*\(')

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * viommuctl monitor: one line per DeviceAdded/DeviceRemoved signal of the
+ * Manager, as it comes, until SIGINT or SIGTERM. The signals are taken
+ * through a signalfd so that they cannot slip in between two polls.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "viommuctl.h"
+
+static const struct out_column signal_columns[] = {
+	{ "signal", "SIGNAL" },
+	{ "device", "DEVICE" },
+	{ "path", "PATH" },
+};
+
+static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct ctl *c = userdata;
+	const char *member = sd_bus_message_get_member(m), *path = NULL;
+	char *name;
+
+	if (!member || (strcmp(member, "DeviceAdded") != 0 && strcmp(member, "DeviceRemoved") != 0))
+		return 0;
+	if (sd_bus_message_read(m, "o", &path) < 0)
+		return 0; /* not what the API promises: ignore it */
+	name = device_name_from_path(path);
+	out_row(c->out, (struct out_value[]){
+		OV_STR(member),
+		OV_STR(name ? name : ""),
+		OV_STR(path),
+	});
+	free(name);
+	return 0;
+}
+
+/* Milliseconds until sd-bus wants to run again, -1 for never. */
+static int bus_timeout_ms(sd_bus *bus)
+{
+	struct timespec ts;
+	uint64_t until = 0, now;
+
+	if (sd_bus_get_timeout(bus, &until) < 0 || until == UINT64_MAX)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return until <= now ? 0 : (int)((until - now + 999) / 1000);
+}
+
+static int loop(struct ctl *c, int sfd)
+{
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = sd_bus_get_fd(c->bus), .events = (short)sd_bus_get_events(c->bus) },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		int r = sd_bus_process(c->bus, NULL);
+
+		if (r < 0 || !sd_bus_is_open(c->bus))
+			return bus_set_error(c, SD_BUS_ERROR_DISCONNECTED, r < 0 ? -r : ECONNRESET,
+					     "viommud closed the connection");
+		if (r > 0)
+			continue;
+		if (poll(p, 2, bus_timeout_ms(c->bus)) < 0 && errno != EINTR)
+			return -errno;
+		if (p[1].revents)
+			return 0; /* SIGINT or SIGTERM: a normal end */
+	}
+}
+
+int cmd_monitor(struct ctl *c, int argc, char **argv)
+{
+	sd_bus_slot *slot = NULL;
+	sigset_t mask;
+	char match[256];
+	int sfd, r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		return -errno;
+	/* On the private socket the daemon sends every signal and the match
+	 * only filters here; on the system bus it also subscribes. */
+	snprintf(match, sizeof(match),
+		 "type='signal',%s%s%sinterface='" VIOMMU_IFACE_MANAGER "',path='" VIOMMU_ROOT "'",
+		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
+		 c->destination ? "'," : "");
+	r = sd_bus_add_match(c->bus, &slot, match, on_signal, c);
+	if (r < 0) {
+		close(sfd);
+		return bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot subscribe: %s", strerror(-r));
+	}
+	out_table_begin(c->out, NULL, NULL, signal_columns,
+			sizeof(signal_columns) / sizeof(signal_columns[0]), OUT_TABLE_STREAM);
+	r = loop(c, sfd);
+	out_table_end(c->out);
+	sd_bus_slot_unref(slot);
+	close(sfd);
+	return r;
+}

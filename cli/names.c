@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* DEV and VM arguments; see names.h. */
+#include "names.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pci-sysfs.h"
+#include "viommuctl.h"
+
+static bool all_of(const char *s, const char *set, bool alnum)
+{
+	for (; *s; s++)
+		if (!(alnum && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+				(*s >= 'A' && *s <= 'Z'))) &&
+		    !strchr(set, *s))
+			return false;
+	return true;
+}
+
+static bool digits(const char *s)
+{
+	return *s && all_of(s, "0123456789", false);
+}
+
+bool dev_arg_to_path(const char *arg, char path[DEV_PATH_MAX])
+{
+	size_t n = strlen(VIOMMU_DEVICE_PREFIX);
+	char bdf[PCI_BDF_MAX + 8];
+
+	if (arg[0] == '/') {
+		if (strncmp(arg, VIOMMU_DEVICE_PREFIX, n) != 0 || !arg[n] ||
+		    !all_of(arg + n, "_", true) || strlen(arg) >= DEV_PATH_MAX)
+			return false;
+		snprintf(path, DEV_PATH_MAX, "%s", arg);
+		return true;
+	}
+	if (strncmp(arg, "selftest", 8) == 0 && digits(arg + 8) && strlen(arg) < 40) {
+		snprintf(path, DEV_PATH_MAX, "%s%s", VIOMMU_DEVICE_PREFIX, arg);
+		return true;
+	}
+	/* A BDF, its domain optional as lspci prints it. */
+	if (strlen(arg) >= PCI_BDF_MAX)
+		return false;
+	snprintf(bdf, sizeof(bdf), "%s%s", strchr(arg, ':') == strrchr(arg, ':') ? "0000:" : "",
+		 arg);
+	for (char *p = bdf; *p; p++)
+		*p = (char)tolower((unsigned char)*p); /* sysfs names are lower case */
+	if (!pci_bdf_valid(bdf))
+		return false;
+	snprintf(path, DEV_PATH_MAX, "%s%s", VIOMMU_DEVICE_PREFIX, bdf);
+	for (char *p = path + n; *p; p++)
+		if (*p == ':' || *p == '.')
+			*p = '_';
+	return true;
+}
+
+bool vm_arg_is_path(const char *arg)
+{
+	size_t n = strlen(VIOMMU_VM_PREFIX);
+
+	return strncmp(arg, VIOMMU_VM_PREFIX, n) == 0 && digits(arg + n) && arg[n] != '0' &&
+	       strlen(arg + n) <= 10;
+}
+
+bool vm_arg_valid(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (arg[0] == '/')
+		return vm_arg_is_path(arg);
+	return len >= 1 && len <= 63 && all_of(arg, "._-", true);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What every command handler of viommuctl gets, and the handlers. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "output.h"
+
+#define VIOMMU_BUS_NAME "org.viommu1"
+#define VIOMMU_ROOT "/org/viommu1"
+#define VIOMMU_DEVICE_PREFIX "/org/viommu1/device/"
+#define VIOMMU_VM_PREFIX "/org/viommu1/vm/"
+#define VIOMMU_IFACE_MANAGER "org.viommu1.Manager"
+#define VIOMMU_IFACE_DEVICE "org.viommu1.Device"
+#define VIOMMU_IFACE_VM "org.viommu1.Vm"
+#define VIOMMU_IFACE_VIOMMU "org.viommu1.Viommu"
+#define VIOMMU_IFACE_DOMAIN "org.viommu1.Domain"
+#define VIOMMU_IFACE_VDEVICE "org.viommu1.VDevice"
+#define VIOMMU_ERROR_NOT_FOUND "org.viommu1.Error.NotFound"
+#define VIOMMU_ERROR_INVALID "org.viommu1.Error.InvalidArgument"
+
+#define DEFAULT_SOCKET "/run/viommud/viommud.sock"
+
+struct ctl {
+	sd_bus *bus;
+	const char *destination; /* NULL on the private socket */
+	const char *socket;	 /* its path; NULL on the system bus */
+	struct out *out;
+	sd_bus_error error; /* why the last call failed */
+	bool usage_failed;  /* the arguments were wrong: exit 2 */
+};
+
+/* Reports a usage error (printed at once); returns -EINVAL. */
+int ctl_usage(struct ctl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Handlers: 0, or a negative errno with c->error (or c->usage_failed) set. */
+typedef int (*ctl_handler)(struct ctl *c, int argc, char **argv);
+
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_devices(struct ctl *c, int argc, char **argv);
+int cmd_device_show(struct ctl *c, int argc, char **argv);
+int cmd_hw_info(struct ctl *c, int argc, char **argv);
+int cmd_bind(struct ctl *c, int argc, char **argv);
+int cmd_unbind(struct ctl *c, int argc, char **argv);
+int cmd_vms(struct ctl *c, int argc, char **argv);
+int cmd_vm_show(struct ctl *c, int argc, char **argv);
+int cmd_vm_destroy(struct ctl *c, int argc, char **argv);
+int cmd_describe(struct ctl *c, int argc, char **argv);
+int cmd_monitor(struct ctl *c, int argc, char **argv);

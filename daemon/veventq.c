@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Virtual event queues. The kernel allows one vEVENTQ per type per vIOMMU,
+ * so each is either handed to the VMM (the fast path: it counts its own
+ * losses) or relayed: the daemon reads it and sends each event to the VM's
+ * owner alone as an Event signal, counting lost events (the kernel's
+ * lost-events record and sequence gaps) in Viommu.EventsLost and marking them
+ * with an EventsLost signal.
+ */
+#include "daemon.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+#include "options.h"
+
+#define VEVENTQ_DEPTH_MAX 65536
+#define VEVENTQ_READ_MAX 16384
+
+/* The guest-visible ID the event is about, where the record names one. */
+static uint64_t veventq_virt_id(const struct viommu_vendor *vendor, const uint8_t *data,
+				size_t len)
+{
+	uint64_t evt0;
+	uint32_t id;
+
+	if (strcmp(vendor->name, "selftest") == 0 && len >= sizeof(id)) {
+		memcpy(&id, data, sizeof(id));
+		return id;
+	}
+	/* SMMUv3 event records carry the StreamID in bits 63:32 of the first word. */
+	if (strcmp(vendor->name, "arm-smmuv3") == 0 && len >= sizeof(evt0)) {
+		memcpy(&evt0, data, sizeof(evt0));
+		return le64toh(evt0) >> 32;
+	}
+	return 0;
+}
+
+/* Sends a signal of the vIOMMU to the VM's owner only (sd-bus 252 has no
+ * sd_bus_emit_signal_to: build it and name the destination). */
+static int viommu_unicast(struct viommu *v, const char *member, sd_bus_message **out)
+{
+	struct vm *vm = v->vm;
+	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
+	int r;
+
+	if (!bus)
+		return -ENOTCONN;
+	r = sd_bus_message_new_signal(bus, out, v->path, VIOMMU_IFACE_VIOMMU, member);
+	if (r >= 0 && vm->peer_id[0] == ':')
+		r = sd_bus_message_set_destination(*out, vm->peer_id);
+	return r;
+}
+
+static void veventq_signal_lost(struct veventq *q, uint32_t count, uint32_t seq)
+{
+	sd_bus_message *m = NULL;
+
+	q->viommu->events_lost += count;
+	if (viommu_unicast(q->viommu, "EventsLost", &m) >= 0 &&
+	    sd_bus_message_append(m, "uuu", q->type, count, seq) >= 0)
+		sd_bus_send(NULL, m, NULL);
+	sd_bus_message_unref(m);
+}
+
+static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const uint8_t *data,
+			  size_t len)
+{
+	struct viommu *v = q->viommu;
+	sd_bus_message *m = NULL;
+	uint64_t one = 1;
+
+	if (q->have_seq && seq != q->next_seq)
+		veventq_signal_lost(q, seq - q->next_seq, q->next_seq);
+	q->have_seq = true;
+	q->next_seq = seq + 1;
+	if (flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
+		return; /* a marker record: the gap it announces shows in the next sequence */
+	v->events_relayed++;
+	/* Counted before it is sent: a VMM woken by the signal finds the count. */
+	if (write(q->notify_fd, &one, sizeof(one)) < 0)
+		log_debug("vEVENTQ %u: cannot count an event: %s", q->kernel_id, strerror(errno));
+	if (viommu_unicast(v, "Event", &m) >= 0 &&
+	    sd_bus_message_append(m, "tu", veventq_virt_id(v->vendor, data, len), q->type) >= 0 &&
+	    sd_bus_message_append_array(m, 'y', data, len) >= 0 &&
+	    sd_bus_message_append(m, "u", seq) >= 0)
+		sd_bus_send(NULL, m, NULL);
+	sd_bus_message_unref(m);
+}
+
+static void veventq_on_readable(evutil_socket_t fd, short events, void *arg)
+{
+	struct veventq *q = arg;
+	const size_t record = q->viommu->vendor->veventq.data_len;
+	uint8_t buf[VEVENTQ_READ_MAX];
+	ssize_t n;
+
+	/* A read returns whole records: headers, each followed by its event
+	 * unless it only marks lost events. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		size_t at = 0;
+
+		while (at + sizeof(struct kabi_iommufd_vevent_header) <= (size_t)n) {
+			struct kabi_iommufd_vevent_header hdr;
+			size_t len;
+
+			memcpy(&hdr, buf + at, sizeof(hdr));
+			at += sizeof(hdr);
+			len = (hdr.flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS) ? 0 : record;
+			if (at + len > (size_t)n) {
+				log_warning("vEVENTQ %u: a record is cut short", q->kernel_id);
+				break;
+			}
+			veventq_relay(q, hdr.flags, hdr.sequence, buf + at, len);
+			at += len;
+		}
+	}
+}
+
+void veventq_destroy(struct veventq *q)
+{
+	struct viommu *v = q->viommu;
+	int r;
+
+	if (q->event)
+		event_free(q->event);
+	if (q->fd >= 0)
+		close(q->fd);
+	if (q->notify_fd >= 0)
+		close(q->notify_fd);
+	/* Closing our fd lets go of it; a VMM's copy keeps the queue alive. */
+	r = iommufd_destroy(v->vm->iommufd, q->kernel_id);
+	if (r < 0 && r != -ENOENT && r != -EBUSY)
+		log_warning("VM %s: cannot destroy vEVENTQ %u: %s", v->vm->name, q->kernel_id,
+			    strerror(-r));
+	for (struct veventq **p = &v->veventqs; *p; p = &(*p)->next) {
+		if (*p == q) {
+			*p = q->next;
+			break;
+		}
+	}
+	free(q);
+}
+
+int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct viommu *v = userdata;
+	const struct viommu_vendor_feature *feature = &v->vendor->veventq;
+	bool relay = false;
+	const struct option_spec specs[] = { { "relay", OPTION_BOOL, &relay } };
+	uint32_t type, depth;
+	struct veventq *q;
+	int fd, r;
+
+	r = sd_bus_message_read(m, "uu", &type, &depth);
+	if (r < 0)
+		return r;
+	r = options_read(m, specs, 1, error);
+	if (r < 0)
+		return r;
+	/* The kernel accepts any non-zero type: the vendor table decides. */
+	if (!feature->supported)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED, "%s", feature->missing);
+	if (type != feature->type)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "event queue type 0x%x is not %s's 0x%x", type, v->vendor->name,
+				 feature->type);
+	if (depth == 0 || depth > VEVENTQ_DEPTH_MAX)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "depth must be 1 to %d, not %u", VEVENTQ_DEPTH_MAX, depth);
+	for (q = v->veventqs; q; q = q->next)
+		if (q->type == type)
+			return error_set(error, VIOMMU_ERROR_BUSY,
+					 "the vIOMMU already has an event queue of type 0x%x", type);
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->viommu = v;
+	q->type = type;
+	q->relay = relay;
+	q->fd = q->notify_fd = -1;
+	r = iommufd_veventq_alloc(v->vm->iommufd, v->kernel_id, type, depth, &q->kernel_id, &fd);
+	if (r < 0) {
+		free(q);
+		return error_kernel(error, r, "IOMMU_VEVENTQ_ALLOC", "cannot open the event queue");
+	}
+	q->next = v->veventqs;
+	v->veventqs = q;
+	if (!relay) {
+		r = sd_bus_reply_method_return(m, "h", fd);
+		close(fd); /* sd-bus sent its own dup: the VMM's copy is the only one */
+		return r;
+	}
+	q->fd = fd;
+	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->event = event_new(v->vm->daemon->base, fd, EV_READ | EV_PERSIST, veventq_on_readable, q);
+	if (q->notify_fd < 0 || !q->event || event_add(q->event, NULL) < 0) {
+		veventq_destroy(q);
+		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the event queue");
+	}
+	/* Relayed: the VMM gets an eventfd that counts what was sent to it. */
+	return sd_bus_reply_method_return(m, "h", q->notify_fd);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Dirty tracking for live migration: the nesting parent is allocated
+ * dirty-capable when the VM is created with "dirty-tracking" (the kernel
+ * fixes this at allocation), and the bitmap goes into a memfd the caller
+ * provides, so no large payload crosses the bus.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+
+/* One call covers at most 64 GiB of 4 KiB pages: a 2 MiB bitmap. */
+#define DIRTY_BITMAP_MAX (2u << 20)
+
+static int vm_require_dirty(struct vm *vm, sd_bus_error *error)
+{
+	if (vm->mode != VM_MODE_MANAGED || !vm->dirty_tracking)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "VM %s was not created with \"dirty-tracking\": true", vm->name);
+	if (!vm->parent_id)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "VM %s has no domain yet: attach a device first", vm->name);
+	return 0;
+}
+
+int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int enable, r;
+
+	r = sd_bus_message_read(m, "b", &enable);
+	if (r < 0)
+		return r;
+	r = vm_require_dirty(vm, error);
+	if (r < 0)
+		return r;
+	r = iommufd_hwpt_set_dirty_tracking(vm->iommufd, vm->parent_id, enable);
+	if (r < 0)
+		return error_kernel(error, r, "IOMMU_HWPT_SET_DIRTY_TRACKING", vm->name);
+	vm->dirty_tracking_enabled = enable;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+/* The range must lie in mappings the daemon made: the kernel reads dirty
+ * bits only where something is mapped. */
+static bool vm_range_mapped(const struct vm *vm, uint64_t iova, uint64_t last)
+{
+	uint64_t at = iova;
+	bool progress = true;
+
+	while (progress && at <= last) {
+		progress = false;
+		for (const struct vm_mapping *map = vm->mappings; map; map = map->next) {
+			if (map->iova <= at && at <= map->iova + map->length - 1) {
+				if (map->iova + map->length - 1 >= last)
+					return true;
+				at = map->iova + map->length;
+				progress = true;
+			}
+		}
+	}
+	return false;
+}
+
+int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	uint64_t iova, length, page_size, pages, bytes, dirty = 0;
+	uint32_t flags;
+	struct stat st;
+	uint64_t *bitmap;
+	int memfd, r;
+
+	r = sd_bus_message_read(m, "ttthu", &iova, &length, &page_size, &memfd, &flags);
+	if (r < 0)
+		return r;
+	r = vm_require_dirty(vm, error);
+	if (r < 0)
+		return r;
+	if (flags & ~(uint32_t)KABI_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "flags 0x%x: only NO_CLEAR (0x%x) is defined", flags,
+				 KABI_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+	if (page_size < 4096 || (page_size & (page_size - 1)))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "page_size %llu is not a power of two of at least 4096",
+				 (unsigned long long)page_size);
+	if (length == 0 || iova % page_size || length % page_size || iova + length - 1 < iova)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "iova and length must be non-zero multiples of page_size");
+	if (!vm_range_mapped(vm, iova, iova + length - 1))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "0x%llx-0x%llx is not all mapped", (unsigned long long)iova,
+				 (unsigned long long)(iova + length - 1));
+	pages = length / page_size;
+	bytes = (pages + 63) / 64 * 8;
+	if (bytes > DIRTY_BITMAP_MAX)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "one call reads at most %u bitmap bytes; this needs %llu",
+				 DIRTY_BITMAP_MAX, (unsigned long long)bytes);
+	if (fstat(memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (fcntl(memfd, F_GETFL) & O_ACCMODE) != O_RDWR)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "the bitmap fd must be a regular file (a memfd) open read-write");
+	if ((uint64_t)st.st_size < bytes)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "the bitmap memfd holds %lld bytes; %llu are needed",
+				 (long long)st.st_size, (unsigned long long)bytes);
+	bitmap = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	if (bitmap == MAP_FAILED)
+		return error_errno(error, -errno, "cannot map the bitmap memfd");
+	/* The kernel only sets bits: start from a clean bitmap. */
+	memset(bitmap, 0, bytes);
+	r = iommufd_hwpt_get_dirty_bitmap(vm->iommufd, vm->parent_id, flags, iova, length,
+					  page_size, bitmap);
+	if (r == 0)
+		for (uint64_t i = 0; i < bytes / 8; i++)
+			dirty += (uint64_t)__builtin_popcountll(bitmap[i]);
+	munmap(bitmap, bytes);
+	if (r < 0)
+		return error_kernel(error, r, "IOMMU_HWPT_GET_DIRTY_BITMAP", vm->name);
+	return sd_bus_reply_method_return(m, "t", dirty);
+}

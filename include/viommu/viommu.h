@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libviommu: the C client library of viommud, for VMMs and tools.
+ *
+ * Every function returns 0 or a negative errno. When the daemon answered
+ * with an error, viommu_client_error_name() and viommu_client_error_message()
+ * tell which and why (e.g. "org.viommu1.Error.InvalidArgument"), until the
+ * next call on the same client. Handles are opaque; freeing a handle never
+ * destroys the object in the daemon (the *_destroy() calls do that).
+ *
+ * Where a device is named, either its object path ("/org/viommu1/device/...")
+ * or its name ("0000:00:05.0", "selftest0") is accepted.
+ *
+ * A client is not thread-safe: use one per thread. It cannot be used in a
+ * child after fork(). Handles keep a pointer to their client: free them
+ * before the client. Argument errors (a NULL handle, a device name that
+ * cannot be one) give -EINVAL before anything is sent, with no error name.
+ */
+#ifndef VIOMMU_VIOMMU_H
+#define VIOMMU_VIOMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct viommu_client;
+struct viommu_vm;
+struct viommu_viommu;
+struct viommu_domain;
+struct viommu_vdevice;
+
+/* The private socket when neither an explicit path nor $VIOMMU_SOCKET is given. */
+#define VIOMMU_DEFAULT_SOCKET "/run/viommud/viommud.sock"
+
+/* Mapping flags of viommu_vm_map(): the kernel's IOMMU_IOAS_MAP_* bits. */
+#define VIOMMU_MAP_WRITEABLE (1u << 1)
+#define VIOMMU_MAP_READABLE (1u << 2)
+
+/*
+ * Connects to the private socket: socket_path, else $VIOMMU_SOCKET (ignored
+ * in a set-uid program), else the default. A socket that is missing gives
+ * -ENOENT, one nobody listens on -ECONNREFUSED.
+ */
+int viommu_client_connect(const char *socket_path, struct viommu_client **out);
+/* Connects to org.viommu1 on the system bus. */
+int viommu_client_connect_system(struct viommu_client **out);
+/* Closes the connection; VMs not created with persist are torn down by the daemon. */
+void viommu_client_free(struct viommu_client *client);
+/*
+ * The D-Bus error name of the last failed call, or NULL (success, or a local
+ * failure). An org.freedesktop.DBus.Error.UnknownObject (an object that does
+ * not exist or that the caller may not see) is returned as -ENOENT.
+ */
+const char *viommu_client_error_name(const struct viommu_client *client);
+/* The daemon's message for that error, for people; or NULL. */
+const char *viommu_client_error_message(const struct viommu_client *client);
+
+/*
+ * The object path of a device: "/org/viommu1/device/" + its name with ':'
+ * and '.' replaced by '_'; a string starting with '/' is taken as a path.
+ * -EINVAL for an empty or over-long name or one with other characters than
+ * letters, digits, '_', ':' and '.'. No I/O; free() *out_path.
+ */
+int viommu_device_path(const char *device, char **out_path);
+
+/* NULL-terminated arrays of object paths; free with viommu_strv_free(). */
+/* Every assignable device present. */
+int viommu_list_devices(struct viommu_client *client, char ***out_paths);
+/* The VMs the caller may see (root: all). */
+int viommu_list_vms(struct viommu_client *client, char ***out_paths);
+/* Frees such an array and its strings; NULL is a no-op. */
+void viommu_strv_free(char **strv);
+/* The daemon's state as the caller may see it, JSON; free() it. */
+int viommu_describe(struct viommu_client *client, char **out_json);
+/* The daemon's version string; free() it. */
+int viommu_version(struct viommu_client *client, char **out_version);
+
+struct viommu_vm_options {
+	const char *mode; /* "managed" (NULL) or "broker" */
+	bool persist;	  /* survives its creator's connection */
+	bool pasid;	  /* PASID-capable nesting parent */
+};
+
+/*
+ * Creates a VM owned by the caller, bound to this connection unless
+ * options->persist. The name is 1 to 63 of [A-Za-z0-9._-], unique per uid.
+ * options may be NULL for the defaults.
+ */
+int viommu_vm_create(struct viommu_client *client, const char *name,
+		     const struct viommu_vm_options *options, struct viommu_vm **out);
+/* A handle on an existing VM the caller may see, by object path. */
+int viommu_vm_open(struct viommu_client *client, const char *path, struct viommu_vm **out);
+/* The VM's object path, valid while the handle lives. */
+const char *viommu_vm_path(const struct viommu_vm *vm);
+/* Frees the handle only; NULL is a no-op. */
+void viommu_vm_free(struct viommu_vm *vm);
+/* Tears the VM down in the daemon and frees the handle (kept on failure). */
+int viommu_vm_destroy(struct viommu_vm *vm);
+
+/*
+ * IOMMU_IOAS_MAP_FILE of [offset, offset + length) of memfd at iova, all
+ * multiples of 4096, inside one of the IOVA ranges; flags: VIOMMU_MAP_*.
+ * The daemon gets a copy of memfd; the caller keeps its own.
+ */
+int viommu_vm_map(struct viommu_vm *vm, int memfd, uint64_t offset, uint64_t length,
+		  uint64_t iova, uint32_t flags);
+/* Unmaps what lies in [iova, iova + length); *out_unmapped (may be NULL) gets the bytes. */
+int viommu_vm_unmap(struct viommu_vm *vm, uint64_t iova, uint64_t length, uint64_t *out_unmapped);
+
+struct viommu_iova_range {
+	uint64_t start;
+	uint64_t last; /* inclusive */
+};
+
+/*
+ * The IOVA ranges usable for viommu_vm_map() (they change when devices
+ * come and go). *inout_count: capacity in, ranges out; -EMSGSIZE (with the
+ * count needed) if too small; ranges may be NULL when the capacity is 0.
+ */
+int viommu_vm_iova_ranges(struct viommu_vm *vm, struct viommu_iova_range *ranges,
+			  size_t *inout_count);
+
+struct viommu_attach_options {
+	const char *vf_token; /* SR-IOV VF token UUID, or NULL */
+	bool has_pasid;
+	uint32_t pasid;
+};
+
+/*
+ * Attaches a device to the VM (managed: binds its cdev and puts it on the
+ * parent domain; broker: reserves it). options may be NULL.
+ */
+int viommu_vm_attach(struct viommu_vm *vm, const char *device,
+		     const struct viommu_attach_options *options);
+/* Releases a device; -EBUSY while it is on a nested domain or has a vDEVICE. */
+int viommu_vm_detach(struct viommu_vm *vm, const char *device);
+
+/*
+ * The fast path: the VM's own iommufd (close-on-exec). The caller owns
+ * *out_fd. The VM is marked shared from then on.
+ */
+int viommu_vm_get_iommufd(struct viommu_vm *vm, int *out_fd);
+/* The device's VFIO cdev (bound in a managed VM, unbound in a broker VM); caller owns it. */
+int viommu_vm_get_device_fd(struct viommu_vm *vm, const char *device, int *out_fd);
+/* Kernel IDs inside the VM's iommufd: its IOAS and nesting parent (0: none yet).
+ * Either pointer may be NULL. */
+int viommu_vm_kernel_ids(struct viommu_vm *vm, uint32_t *out_ioas_id, uint32_t *out_parent_id);
+
+/*
+ * Creates a vIOMMU over the VM's nesting parent (a device must be attached).
+ * type: "auto" or a vendor name; data: the vendor's driver data in (may be
+ * NULL), at most 4096 bytes.
+ */
+int viommu_viommu_create(struct viommu_vm *vm, const char *type, const void *data,
+			 size_t data_len, struct viommu_viommu **out);
+/* The vIOMMU's object path, valid while the handle lives. */
+const char *viommu_viommu_path(const struct viommu_viommu *viommu);
+/* Its kernel ID in the VM's iommufd: the hwpt_id of IOMMU_HWPT_INVALIDATE on the fast path. */
+uint32_t viommu_viommu_kernel_id(const struct viommu_viommu *viommu);
+/* The MMIO window the driver data reported, to mmap() from the VM's iommufd
+ * (HW queues); both 0 when the type has none. */
+int viommu_viommu_mmap_window(struct viommu_viommu *viommu, uint64_t *out_offset,
+			      uint64_t *out_length);
+/* Frees the handle only; NULL is a no-op. */
+void viommu_viommu_free(struct viommu_viommu *viommu);
+/* Destroys the vIOMMU and frees the handle (kept on failure: -EBUSY while
+ * a domain or vDEVICE of it exists). */
+int viommu_viommu_destroy(struct viommu_viommu *viommu);
+/* A vDEVICE for an attached device with the guest's virtual ID (vSID, vRID, ...). */
+int viommu_viommu_add_device(struct viommu_viommu *viommu, const char *device, uint64_t virt_id,
+			     struct viommu_vdevice **out);
+/* A nested domain on this vIOMMU from the guest's data: the vendor's
+ * IOMMU_HWPT_DATA_* type and structure, of exactly its size. */
+int viommu_viommu_alloc_domain(struct viommu_viommu *viommu, uint32_t data_type, const void *data,
+			       size_t len, struct viommu_domain **out);
+/*
+ * Invalidates with count entries of entry_len bytes. *out_handled gets how
+ * many the kernel handled. A rejected entry is no failure of the call: it
+ * returns 0 and sets *out_error to the kernel's (positive) errno for it.
+ */
+int viommu_viommu_invalidate(struct viommu_viommu *viommu, uint32_t data_type, uint32_t entry_len,
+			     const void *entries, uint32_t count, uint32_t *out_handled,
+			     int *out_error);
+
+/* A nested domain directly on the VM's parent (vendors without a vIOMMU object). */
+int viommu_vm_alloc_domain(struct viommu_vm *vm, uint32_t data_type, const void *data,
+			   size_t len, struct viommu_domain **out);
+/* The domain's object path, valid while the handle lives. */
+const char *viommu_domain_path(const struct viommu_domain *domain);
+/* The nested HWPT's kernel ID in the VM's iommufd. */
+uint32_t viommu_domain_kernel_id(const struct viommu_domain *domain);
+/* Frees the handle only; NULL is a no-op. */
+void viommu_domain_free(struct viommu_domain *domain);
+/* Destroys the domain and frees the handle (kept on failure: -EBUSY while a device is on it). */
+int viommu_domain_destroy(struct viommu_domain *domain);
+/* Moves an attached device onto this domain, without a gap. */
+int viommu_domain_attach(struct viommu_domain *domain, const char *device);
+/* Moves the device back to the VM's parent domain. */
+int viommu_domain_detach(struct viommu_domain *domain, const char *device);
+/* Like viommu_viommu_invalidate(), on this nested domain (e.g. IOTLB entries). */
+int viommu_domain_invalidate(struct viommu_domain *domain, uint32_t data_type, uint32_t entry_len,
+			     const void *entries, uint32_t count, uint32_t *out_handled,
+			     int *out_error);
+
+/* The vDEVICE's object path, valid while the handle lives. */
+const char *viommu_vdevice_path(const struct viommu_vdevice *vdevice);
+/* Its kernel ID in the VM's iommufd. */
+uint32_t viommu_vdevice_kernel_id(const struct viommu_vdevice *vdevice);
+/* Frees the handle only; NULL is a no-op. */
+void viommu_vdevice_free(struct viommu_vdevice *vdevice);
+/* Destroys the vDEVICE and frees the handle (kept on failure). */
+int viommu_vdevice_destroy(struct viommu_vdevice *vdevice);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIOMMU_VIOMMU_H */

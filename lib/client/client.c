@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The connection to viommud and the error of the last call. A client
+ * remembers the daemon's error name and message (copied, so they outlive the
+ * reply) until its next call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "client-internal.h"
+
+/*
+ * The daemon's names and their errnos (daemon/errors.c holds the same
+ * table), so that sd-bus hands us -EBUSY for org.viommu1.Error.Busy.
+ */
+static const sd_bus_error_map client_error_map[] = {
+	SD_BUS_ERROR_MAP("org.viommu1.Error.NotFound", ENOENT),
+	SD_BUS_ERROR_MAP("org.viommu1.Error.Busy", EBUSY),
+	SD_BUS_ERROR_MAP("org.viommu1.Error.PermissionDenied", EPERM),
+	SD_BUS_ERROR_MAP("org.viommu1.Error.InvalidArgument", EINVAL),
+	SD_BUS_ERROR_MAP("org.viommu1.Error.NotSupported", EOPNOTSUPP),
+	SD_BUS_ERROR_MAP("org.viommu1.Error.QuotaExceeded", EDQUOT),
+	SD_BUS_ERROR_MAP("org.viommu1.Error.Kernel", EIO),
+	SD_BUS_ERROR_MAP_END,
+};
+
+void client_clear_error(struct viommu_client *client)
+{
+	free(client->error_name);
+	free(client->error_message);
+	client->error_name = NULL;
+	client->error_message = NULL;
+}
+
+const char *viommu_client_error_name(const struct viommu_client *client)
+{
+	return client ? client->error_name : NULL;
+}
+
+const char *viommu_client_error_message(const struct viommu_client *client)
+{
+	return client ? client->error_message : NULL;
+}
+
+static int client_new(struct viommu_client **out)
+{
+	struct viommu_client *client;
+	int r;
+
+	/* Adding the same table again is a no-op in sd-bus. */
+	r = sd_bus_error_add_map(client_error_map);
+	if (r < 0)
+		return r;
+	client = calloc(1, sizeof(*client));
+	if (!client)
+		return -ENOMEM;
+	*out = client;
+	return 0;
+}
+
+/* D-Bus addresses escape every byte outside this set as %XX. */
+static int address_escape(const char *path, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (n + 4 > size)
+			return -ENAMETOOLONG;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_/.\\*", *p)) {
+			buf[n++] = (char)*p;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 0xf];
+		}
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int viommu_client_connect(const char *socket_path, struct viommu_client **out)
+{
+	struct sockaddr_un sa;
+	char address[sizeof("unix:path=") + 3 * sizeof(sa.sun_path)];
+	struct viommu_client *client;
+	const char *path = socket_path;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	/* A set-uid VMM must not be pointed at another socket by its caller. */
+	if (!path)
+		path = secure_getenv("VIOMMU_SOCKET");
+	if (!path || !*path)
+		path = VIOMMU_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+
+	strcpy(address, "unix:path=");
+	r = address_escape(path, address + strlen(address), sizeof(address) - strlen(address));
+	if (r < 0)
+		return r;
+
+	r = client_new(&client);
+	if (r < 0)
+		return r;
+	/* Peer-to-peer: no Hello, no bus name, calls go without a destination. */
+	r = sd_bus_new(&client->bus);
+	if (r >= 0)
+		r = sd_bus_set_address(client->bus, address);
+	if (r >= 0)
+		r = sd_bus_negotiate_fds(client->bus, 1);
+	if (r >= 0)
+		r = sd_bus_start(client->bus);
+	if (r < 0) {
+		viommu_client_free(client);
+		return r;
+	}
+	*out = client;
+	return 0;
+}
+
+int viommu_client_connect_system(struct viommu_client **out)
+{
+	struct viommu_client *client;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	r = client_new(&client);
+	if (r < 0)
+		return r;
+	r = sd_bus_open_system(&client->bus);
+	if (r < 0) {
+		viommu_client_free(client);
+		return r;
+	}
+	client->destination = VIOMMU_BUS_NAME;
+	*out = client;
+	return 0;
+}
+
+void viommu_client_free(struct viommu_client *client)
+{
+	if (!client)
+		return;
+	sd_bus_flush_close_unref(client->bus);
+	client_clear_error(client);
+	free(client);
+}
+
+void viommu_strv_free(char **strv)
+{
+	if (!strv)
+		return;
+	for (char **s = strv; *s; s++)
+		free(*s);
+	free(strv);
+}
+
+static int list_paths(struct viommu_client *client, const char *member, char ***out_paths)
+{
+	sd_bus_message *m, *reply = NULL;
+	int r;
+
+	if (!client)
+		return -EINVAL;
+	client_clear_error(client);
+	if (!out_paths)
+		return -EINVAL;
+	*out_paths = NULL;
+	r = client_new_call(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, member, &m);
+	if (r < 0)
+		return r;
+	r = client_call(client, m, &reply);
+	if (r < 0)
+		return r;
+	r = client_read_paths(reply, out_paths);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+int viommu_list_devices(struct viommu_client *client, char ***out_paths)
+{
+	return list_paths(client, "ListDevices", out_paths);
+}
+
+int viommu_list_vms(struct viommu_client *client, char ***out_paths)
+{
+	return list_paths(client, "ListVms", out_paths);
+}
+
+int viommu_describe(struct viommu_client *client, char **out_json)
+{
+	sd_bus_message *m, *reply = NULL;
+	const char *json;
+	int r;
+
+	if (!client)
+		return -EINVAL;
+	client_clear_error(client);
+	if (!out_json)
+		return -EINVAL;
+	*out_json = NULL;
+	r = client_new_call(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "Describe", &m);
+	if (r < 0)
+		return r;
+	r = client_call(client, m, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "s", &json);
+	if (r >= 0) {
+		*out_json = strdup(json);
+		r = *out_json ? 0 : -ENOMEM;
+	}
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+int viommu_version(struct viommu_client *client, char **out_version)
+{
+	if (!client)
+		return -EINVAL;
+	client_clear_error(client);
+	if (!out_version)
+		return -EINVAL;
+	*out_version = NULL;
+	return client_get_string(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "Version",
+				 out_version);
+}
