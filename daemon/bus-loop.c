@@ -25,6 +25,7 @@ struct bus_loop {
 	int io_fd;
 	short io_flags; /* what io is added with; 0 when not added */
 	bool dispatching; /* inside sd_bus_process() */
+	unsigned int max_queued; /* 0: no bound */
 	bool draining;	  /* drop incoming messages: we are only flushing */
 	bool close_requested;
 	bool closed; /* the closed callback has run */
@@ -206,6 +207,20 @@ static void bus_loop_run(struct bus_loop *loop)
 		bus_loop_destroy(loop, loop->free_flush_usec);
 		return;
 	}
+	/* A peer that stops reading must not make us hold its replies forever. */
+	uint64_t queued = 0;
+
+	if (loop->max_queued && !loop->close_requested &&
+	    sd_bus_get_n_queued_write(loop->bus, &queued) >= 0 && queued > loop->max_queued) {
+		const char *name = NULL;
+
+		sd_bus_get_description(loop->bus, &name);
+		log_notice("AUDIT quota-refused peer=%s limit=quota_queued_messages(%u) "
+			   "what=connection dropped with %" PRIu64 " unread messages",
+			   name ? name : "?", loop->max_queued, queued);
+		bus_loop_report_closed(loop, -ENOBUFS);
+		return;
+	}
 	if (loop->close_requested) {
 		bus_loop_report_closed(loop, -ECONNABORTED);
 		return;
@@ -303,4 +318,9 @@ void bus_loop_close_later(struct bus_loop *loop)
 		return;
 	loop->close_requested = true;
 	event_active(loop->kick, 0, 0);
+}
+
+void bus_loop_set_max_queued(struct bus_loop *loop, unsigned int max)
+{
+	loop->max_queued = max;
 }

@@ -78,7 +78,9 @@ static int parse_bool(struct parser *p, const struct config_key *key, struct jso
 }
 
 /* An unsigned int field from 0 to key->max. */
-static int parse_uint(struct parser *p, const struct config_key *key, struct json_object *v)
+/* A non-negative integer up to key->max, or a named error. */
+static int read_count(struct parser *p, const struct config_key *key, struct json_object *v,
+		      uint64_t *out)
 {
 	int64_t n = json_object_get_int64(v);
 
@@ -86,14 +88,31 @@ static int parse_uint(struct parser *p, const struct config_key *key, struct jso
 	if (n < 0 || (uint64_t)n > key->max || n == INT64_MAX)
 		return config_fail(p, -EINVAL, key->name, "%s is out of range (0 to %" PRIu64 ")",
 				   json_object_to_json_string(v), key->max);
-	*(unsigned int *)((char *)p->config + key->offset) = (unsigned int)n;
+	*out = (uint64_t)n;
 	return 0;
 }
 
-/*
- * Every key the file may have: one line each, documented in
- * man/viommud.conf.5.scd (tests/unit/test-config-doc.py reads this table).
- */
+static int parse_uint(struct parser *p, const struct config_key *key, struct json_object *v)
+{
+	uint64_t n = 0;
+	int r = read_count(p, key, v, &n);
+
+	if (r == 0)
+		*(unsigned int *)((char *)p->config + key->offset) = (unsigned int)n;
+	return r;
+}
+
+/* A 64-bit count (bytes). */
+static int parse_u64(struct parser *p, const struct config_key *key, struct json_object *v)
+{
+	uint64_t n = 0;
+	int r = read_count(p, key, v, &n);
+
+	if (r == 0)
+		*(uint64_t *)((char *)p->config + key->offset) = n;
+	return r;
+}
+
 #define F(field) offsetof(struct config, field)
 const struct config_key config_keys[] = {
 	{ "allowed_devices", json_type_array, config_parse_devices, 0, 0 },
@@ -104,6 +123,13 @@ const struct config_key config_keys[] = {
 	{ "bind_on_demand", json_type_boolean, parse_bool, F(bind_on_demand), 0 },
 	{ "restore_driver", json_type_boolean, parse_bool, F(restore_driver), 0 },
 	{ "mock_devices", json_type_int, parse_uint, F(mock_devices), CONFIG_MOCK_DEVICES_MAX },
+	{ "quota_vms_per_uid", json_type_int, parse_uint, F(quota_vms), 1u << 20 },
+	{ "quota_objects_per_vm", json_type_int, parse_uint, F(quota_objects), 1u << 20 },
+	{ "quota_connections_per_uid", json_type_int, parse_uint, F(quota_connections), 1u << 16 },
+	{ "quota_pinned_bytes_per_uid", json_type_int, parse_u64, F(quota_pinned_bytes), INT64_MAX - 1 },
+	{ "quota_message_fds", json_type_int, parse_uint, F(quota_message_fds), 1024 },
+	{ "quota_message_bytes", json_type_int, parse_uint, F(quota_message_bytes), 128u << 20 },
+	{ "quota_queued_messages", json_type_int, parse_uint, F(quota_queued_messages), 1u << 20 },
 };
 #undef F
 

@@ -64,6 +64,12 @@ static int config_alloc(struct config **out)
 	if (!c)
 		return -ENOMEM;
 	c->restore_driver = true;
+	c->quota_vms = CONFIG_QUOTA_VMS_DEFAULT;
+	c->quota_objects = CONFIG_QUOTA_OBJECTS_DEFAULT;
+	c->quota_connections = CONFIG_QUOTA_CONNECTIONS_DEFAULT;
+	c->quota_message_fds = CONFIG_QUOTA_MESSAGE_FDS_DEFAULT;
+	c->quota_message_bytes = CONFIG_QUOTA_MESSAGE_BYTES_DEFAULT;
+	c->quota_queued_messages = CONFIG_QUOTA_QUEUED_DEFAULT;
 	*out = c;
 	return 0;
 }

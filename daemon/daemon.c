@@ -74,10 +74,22 @@ void daemon_fini(struct daemon *d)
 	d->config = NULL;
 }
 
+void daemon_apply_limits(struct daemon *d)
+{
+	struct server_limits limits = {
+		.connections_per_uid = d->config->quota_connections,
+		.queued_messages = d->config->quota_queued_messages,
+	};
+
+	if (d->server)
+		server_set_limits(d->server, &limits);
+}
+
 void daemon_set_config(struct daemon *d, struct config *config)
 {
 	config_free(d->config);
 	d->config = config;
+	daemon_apply_limits(d);
 	/* Assignability and the mock devices on offer follow the config. */
 	device_inventory_scan(d);
 }
@@ -185,4 +197,14 @@ void daemon_update_status(struct daemon *d)
 		attached += dev->vm != NULL;
 	}
 	sd_notifyf(0, "STATUS=%u VMs, %u of %u devices attached", vms, attached, devices);
+}
+
+void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device)
+{
+	struct server_peer peer = { .uid = (uid_t)-1 };
+
+	if (m)
+		server_peer(m, &peer);
+	log_notice("AUDIT %s uid=%d pid=%d peer=%s vm=%s device=%s", action, (int)peer.uid,
+		   (int)peer.pid, peer.id[0] ? peer.id : "-", vm ? vm : "-", device ? device : "-");
 }

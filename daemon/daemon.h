@@ -223,6 +223,8 @@ void daemon_fini(struct daemon *d);
 int daemon_attach_bus(sd_bus *bus, void *userdata);
 /* Tears down the VMs of a peer that left, unless they persist (server callback). */
 void daemon_peer_gone(const char *peer_id, void *userdata);
+/* Hands the config's connection quotas to the server. */
+void daemon_apply_limits(struct daemon *d);
 /* Replaces the config (SIGHUP); the old one is freed. */
 void daemon_set_config(struct daemon *d, struct config *config);
 /* Tells the service manager how many VMs and devices are in use (STATUS=). */
@@ -233,6 +235,8 @@ void daemon_emit_device_signal(struct daemon *d, const char *member, const char 
 /* Access: the caller of the current message. */
 int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error);
 bool peer_is_root(const struct server_peer *peer);
+/* An audit record (log_notice "AUDIT ...") of what the sender of m did. */
+void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device);
 
 /* device.c */
 int device_inventory_scan(struct daemon *d);
@@ -266,6 +270,10 @@ int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **f
 	    sd_bus_error *error);
 int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error);
 int vm_refresh_ranges(struct vm *vm);
+/* QuotaExceeded (and an audit log line) when the VM holds quota_objects_per_vm objects. */
+int vm_check_object_quota(struct vm *vm, const char *what, sd_bus_error *error);
+/* The bytes the VMs of uid have mapped through MapMemory: the pinned-bytes ledger. */
+uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid);
 struct vm_device *vm_device_of(struct vm *vm, const struct device *dev);
 
 /* vm-dirty.c: Vm.SetDirtyTracking and Vm.ReadDirtyBitmap */

@@ -401,6 +401,7 @@ static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *err
 		return error_errno(error, r, "cannot bind %s to vfio-pci", dev->name);
 	/* An operator's bind stays: only on-demand binds are given back. */
 	device_refresh(d, dev);
+	audit_message(m, "bind", NULL, dev->name);
 	log_info("%s bound to vfio-pci (was %s)", dev->name,
 		 saved.driver[0] ? saved.driver : "unbound");
 	return sd_bus_reply_method_return(m, NULL);
@@ -436,6 +437,7 @@ static int method_unbind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *e
 	device_refresh(d, dev);
 	if (r < 0)
 		return error_errno(error, r, "cannot give %s back from vfio-pci", dev->name);
+	audit_message(m, "unbind", NULL, dev->name);
 	return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -74,6 +74,9 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "%s nested data is %u bytes, not %zu", vendor->name,
 				 vendor->nested.data_len, len);
+	r = vm_check_object_quota(vm, "AllocDomain", error);
+	if (r < 0)
+		return r;
 	vd = domain_pick_device(vm, vendor);
 	if (!vd)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,

@@ -134,6 +134,9 @@ int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "VM %s is a broker VM: its VMM allocates its own fault queues",
 				 vm->name);
+	r = vm_check_object_quota(vm, "OpenFaultQueue", error);
+	if (r < 0)
+		return r;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;

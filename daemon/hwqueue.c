@@ -88,6 +88,9 @@ int viommu_method_alloc_hw_queue(sd_bus_message *m, void *userdata, sd_bus_error
 	if (index > 0 && !hw_queue_by_index(v, index - 1))
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "HW queue %u needs queue %u first", index, index - 1);
+	r = vm_check_object_quota(vm, "AllocHwQueue", error);
+	if (r < 0)
+		return r;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;

@@ -58,6 +58,33 @@ static void on_sighup(evutil_socket_t sig, short events, void *arg)
 	sd_notify(0, "READY=1");
 }
 
+/* WatchdogSec=: the loop proves it is alive at half the interval. */
+static void on_watchdog(evutil_socket_t fd, short events, void *arg)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+/* A timer that pings the service manager's watchdog, or NULL when there is none. */
+static struct event *watchdog_new(struct event_base *base)
+{
+	uint64_t usec = 0;
+	struct timeval half;
+	struct event *ev;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return NULL;
+	half.tv_sec = (time_t)(usec / 2 / 1000000);
+	half.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+	ev = event_new(base, -1, EV_PERSIST, on_watchdog, NULL);
+	if (!ev || event_add(ev, &half) < 0) {
+		log_warning("cannot arm the watchdog timer: the service manager will kill us");
+		if (ev)
+			event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
 static int parse_log_level(const char *text)
 {
 	static const struct {
@@ -91,7 +118,7 @@ int main(int argc, char **argv)
 		.peer_gone = daemon_peer_gone,
 	};
 	struct main_state s = { .config_path = NULL };
-	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL, *watchdog = NULL;
 	struct config *config = NULL;
 	char err[512];
 	int c, r, level;
@@ -177,6 +204,7 @@ int main(int argc, char **argv)
 		event_base_free(s.base);
 		return 1;
 	}
+	daemon_apply_limits(&s.daemon);
 	sigterm = evsignal_new(s.base, SIGTERM, on_sigterm, &s);
 	sigint = evsignal_new(s.base, SIGINT, on_sigterm, &s);
 	sighup = evsignal_new(s.base, SIGHUP, on_sighup, &s);
@@ -185,6 +213,7 @@ int main(int argc, char **argv)
 		log_error("cannot watch signals");
 		r = -ENOMEM;
 	} else {
+		watchdog = watchdog_new(s.base);
 		sd_notify(0, "READY=1");
 		daemon_update_status(&s.daemon);
 		log_info("viommud %s ready", VIOMMUD_VERSION);
@@ -197,6 +226,8 @@ int main(int argc, char **argv)
 		event_free(sigint);
 	if (sighup)
 		event_free(sighup);
+	if (watchdog)
+		event_free(watchdog);
 	/* VMs first: their teardown may still emit on the connections. */
 	while (s.daemon.vms) {
 		struct vm *vm = s.daemon.vms;

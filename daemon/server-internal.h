@@ -45,6 +45,7 @@ struct server {
 	sd_bus_slot *name_lost_slot;
 	struct system_peer *system_peers;
 	bool accept_starved; /* out of fds: warned once until an accept works */
+	struct server_limits limits;
 	struct server *next_server;
 };
 
@@ -61,6 +62,8 @@ void server_conn_closed(struct bus_loop *loop, int reason, void *userdata);
  * into server_conn_new_p2p(); server_unlisten() stops and closes it. */
 int server_listen(struct server *server, const char *path);
 void server_unlisten(struct server *server);
+
+/* bus-loop.c is given this bound for each private-socket connection. */
 
 /* server-p2p.c: a connection on an accepted socket. Takes fd. */
 int server_conn_new_p2p(struct server *server, int fd);

@@ -83,6 +83,20 @@ int server_conn_new_p2p(struct server *server, int fd)
 	r = socket_peer_read(fd, &conn->peer);
 	if (r < 0)
 		goto fail;
+	if (server->limits.connections_per_uid) {
+		unsigned int same = 0;
+
+		for (struct server_conn *c = server->conns; c; c = c->next)
+			same += c->peer.uid == conn->peer.uid;
+		if (same >= server->limits.connections_per_uid) {
+			log_notice("AUDIT quota-refused uid=%u pid=%d "
+				   "limit=quota_connections_per_uid(%u) what=connect",
+				   (unsigned int)conn->peer.uid, (int)conn->peer.pid,
+				   server->limits.connections_per_uid);
+			free(conn);
+			return 0;
+		}
+	}
 
 	r = sd_bus_new(&conn->bus);
 	if (r < 0)
@@ -117,6 +131,7 @@ int server_conn_new_p2p(struct server *server, int fd)
 	r = bus_loop_new(server->base, conn->bus, server_conn_closed, conn, &conn->loop);
 	if (r < 0)
 		goto fail;
+	bus_loop_set_max_queued(conn->loop, server->limits.queued_messages);
 
 	conn->next = server->conns;
 	if (conn->next)

@@ -286,6 +286,13 @@ int server_peer_disconnect(struct server *server, const char *peer_id)
 	return 0;
 }
 
+void server_set_limits(struct server *server, const struct server_limits *limits)
+{
+	server->limits = *limits;
+	for (struct server_conn *conn = server->conns; conn; conn = conn->next)
+		bus_loop_set_max_queued(conn->loop, limits->queued_messages);
+}
+
 size_t server_connection_count(const struct server *server)
 {
 	return server->nconns;

@@ -109,5 +109,14 @@ int server_peer_disconnect(struct server *server, const char *peer_id);
 /* Whether the peer is still connected. */
 bool server_peer_alive(struct server *server, const char *peer_id);
 
+/* Per-peer bounds the server enforces itself (0: none). A private-socket
+ * connection over connections_per_uid is closed at accept; one whose unread
+ * outgoing messages pass queued_messages is dropped. Both are logged. */
+struct server_limits {
+	unsigned int connections_per_uid;
+	unsigned int queued_messages;
+};
+void server_set_limits(struct server *server, const struct server_limits *limits);
+
 /* Number of live private-socket connections, for status and tests. */
 size_t server_connection_count(const struct server *server);

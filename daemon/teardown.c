@@ -168,8 +168,11 @@ static bool vfio_cdev_open_elsewhere(const char *cdev)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/fd", proc_de->d_name);
 		fds = opendir(path);
-		if (!fds)
+		/* Cannot look (no ptrace access): assume it holds it, never block. */
+		if (!fds) {
+			found = errno == EACCES || errno == EPERM;
 			continue;
+		}
 		while (!found && (fd_de = readdir(fds))) {
 			ssize_t n;
 

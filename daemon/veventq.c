@@ -179,6 +179,9 @@ int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_err
 		if (q->type == type)
 			return error_set(error, VIOMMU_ERROR_BUSY,
 					 "the vIOMMU already has an event queue of type 0x%x", type);
+	r = vm_check_object_quota(v->vm, "OpenEventQueue", error);
+	if (r < 0)
+		return r;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;

@@ -87,6 +87,9 @@ int viommu_create(struct vm *vm, const char *type, sd_bus_message *options,
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "\"data\" for a %s vIOMMU is %u bytes, not %zu", vendor->name,
 				 vendor->viommu.data_len, data_len);
+	r = vm_check_object_quota(vm, "CreateViommu", error);
+	if (r < 0)
+		return r;
 	device_iommu_name(vm->daemon, vd->device, iommu, sizeof(iommu));
 	for (struct viommu *v = vm->viommus; v; v = v->next)
 		if (strcmp(v->iommu, iommu) == 0)
@@ -230,6 +233,9 @@ static int method_add_device(sd_bus_message *m, void *userdata, sd_bus_error *er
 			return error_set(error, VIOMMU_ERROR_BUSY, "%s already has vDEVICE %s",
 					 dev->name, vdev->path);
 	}
+	r = vm_check_object_quota(vm, "AddDevice", error);
+	if (r < 0)
+		return r;
 	vdev = calloc(1, sizeof(*vdev));
 	if (!vdev)
 		return -ENOMEM;

@@ -234,6 +234,8 @@ void vm_device_release(struct vm *vm, struct vm_device *vd)
 	}
 	bool handed_out = vd->fd_handed_out;
 
+	log_notice("AUDIT unassign uid=%u vm=%s device=%s", (unsigned int)vm->owner, vm->name,
+		   dev->name);
 	dev->hw_info_from_kernel = false;
 	vm_device_free(vm, vd);
 	device_give_back(vm->daemon, dev, handed_out);
@@ -336,6 +338,9 @@ int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bu
 	if (dev->vm == vm)
 		return error_set(error, VIOMMU_ERROR_BUSY, "%s is already attached to VM %s",
 				 dev->name, vm->name);
+	r = vm_check_object_quota(vm, "AttachDevice", error);
+	if (r < 0)
+		return r;
 	if (dev->vm)
 		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to another VM", dev->name);
 	if (dev->mock && vm->mode == VM_MODE_BROKER)
@@ -374,6 +379,7 @@ int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bu
 	dev->vm = vm;
 	if (vm->mode == VM_MODE_BROKER) {
 		log_info("VM %s: %s reserved for the VMM", vm->name, dev->name);
+		audit_message(m, "assign", vm->name, dev->name);
 		return 0;
 	}
 
@@ -409,6 +415,7 @@ int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bu
 	}
 	vm_device_read_hw_info(vm, vd);
 	vm_refresh_ranges(vm);
+	audit_message(m, "assign", vm->name, dev->name);
 	log_info("VM %s: %s attached (device %u on HWPT %u%s)", vm->name, dev->name, vd->dev_id,
 		 vd->pt_id, vm->nesting ? ", nesting parent" : "");
 	return 0;

@@ -102,6 +102,24 @@ int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, ui
 	if (count >= VM_MAPPINGS_MAX)
 		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED, "VM %s already has %u mappings",
 				 vm->name, count);
+	r = vm_check_object_quota(vm, "MapMemory", error);
+	if (r < 0)
+		return r;
+	/* The kernel charges a root daemon nothing: this ledger is the limit. */
+	uint64_t quota = vm->daemon->config->quota_pinned_bytes;
+	uint64_t pinned = vm_pinned_bytes_of(vm->daemon, vm->owner);
+
+	if (quota && (pinned > quota || length > quota - pinned)) {
+		log_notice("AUDIT quota-refused uid=%u vm=%s limit=quota_pinned_bytes_per_uid(%llu) "
+			   "what=MapMemory bytes=%llu",
+			   (unsigned int)vm->owner, vm->name, (unsigned long long)quota,
+			   (unsigned long long)length);
+		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
+				 "uid %u has %llu bytes mapped; 0x%llx more would pass the "
+				 "quota_pinned_bytes_per_uid limit of %llu",
+				 (unsigned int)vm->owner, (unsigned long long)pinned,
+				 (unsigned long long)length, (unsigned long long)quota);
+	}
 	r = vm_check_memfd(memfd, offset, length, flags, error);
 	if (r < 0)
 		return r;

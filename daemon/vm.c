@@ -72,6 +72,53 @@ int vm_refresh_ranges(struct vm *vm)
 	return 0;
 }
 
+static unsigned int vm_object_count(const struct vm *vm)
+{
+	unsigned int n = 0;
+
+	for (const struct vm_device *vd = vm->devices; vd; vd = vd->next)
+		n++;
+	for (const struct vm_mapping *map = vm->mappings; map; map = map->next)
+		n++;
+	for (const struct viommu *v = vm->viommus; v; v = v->next) {
+		n++;
+		for (const struct veventq *q = v->veventqs; q; q = q->next)
+			n++;
+		for (const struct hw_queue *q = v->hw_queues; q; q = q->next)
+			n++;
+	}
+	for (const struct vdevice *v = vm->vdevices; v; v = v->next)
+		n++;
+	for (const struct domain *dom = vm->domains; dom; dom = dom->next)
+		n++;
+	for (const struct fault_queue *q = vm->fault_queues; q; q = q->next)
+		n++;
+	return n;
+}
+
+int vm_check_object_quota(struct vm *vm, const char *what, sd_bus_error *error)
+{
+	unsigned int limit = vm->daemon->config->quota_objects;
+
+	if (vm_object_count(vm) < limit)
+		return 0;
+	log_notice("AUDIT quota-refused uid=%u vm=%s limit=quota_objects_per_vm(%u) what=%s",
+		   (unsigned int)vm->owner, vm->name, limit, what);
+	return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
+			 "VM %s holds %u objects, the quota_objects_per_vm limit: %s refused",
+			 vm->name, limit, what);
+}
+
+uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid)
+{
+	uint64_t sum = 0;
+
+	for (const struct vm *vm = d->vms; vm; vm = vm->next)
+		if (vm->owner == uid)
+			sum += vm->mapped_bytes;
+	return sum;
+}
+
 int vm_create(struct daemon *d, const struct server_peer *peer, const char *name,
 	      sd_bus_message *options, struct vm **out, sd_bus_error *error)
 {
@@ -107,6 +154,17 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	if (!d->has_iommufd)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "this kernel has no /dev/iommu (CONFIG_IOMMUFD)");
+	unsigned int owned = 0;
+
+	for (vm = d->vms; vm; vm = vm->next)
+		owned += vm->owner == peer->uid;
+	if (owned >= d->config->quota_vms) {
+		log_notice("AUDIT quota-refused uid=%u pid=%d limit=quota_vms_per_uid(%u) what=CreateVm",
+			   (unsigned int)peer->uid, (int)peer->pid, d->config->quota_vms);
+		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
+				 "uid %u has %u VMs, the quota_vms_per_uid limit",
+				 (unsigned int)peer->uid, owned);
+	}
 
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -456,6 +514,7 @@ static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (!vm->shared)
 		log_info("VM %s: iommufd handed to %s; from now on its state is shared", vm->name,
 			 peer.id);
+	audit_message(m, "fast-path", vm->name, NULL);
 	vm->shared = true;
 	return sd_bus_reply_method_return(m, "h", vm->iommufd);
 }
@@ -476,6 +535,7 @@ static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (dev->mock)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "%s is a selftest mock device: it has no VFIO cdev", dev->name);
+	audit_message(m, "device-fd", vm->name, dev->name);
 	if (vm->mode == VM_MODE_MANAGED) {
 		vd->fd_handed_out = true;
 		return sd_bus_reply_method_return(m, "h", vd->devfd);

@@ -15,6 +15,9 @@ packages=(
 	python3 clang dbus ca-certificates dpkg-dev xz-utils scdoc
 	# test guest: QEMU, the guest's poweroff, and building its kernel
 	qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev rsync
+	# the units test: systemd-analyze, systemd-sysusers, systemd-tmpfiles, and
+	# /bin/kill (ExecReload=), which systemd-analyze verify wants to exist
+	systemd procps
 	"$@"
 )
 

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The files of units/ as they are installed: prints TAP.
+
+- `systemd-analyze verify` accepts viommud.service (as configured by meson)
+  and viommud.socket without a word of warning. verify wants ExecStart's
+  binary to exist, so the copy it checks runs the daemon from the build
+  tree; nothing else is changed. The Documentation= pages are in man/.
+- `systemd-analyze security --offline=yes` rates the service, and README.md
+  records that rating ("systemd-analyze security: N.N (WORD)").
+- systemd-sysusers and systemd-tmpfiles, run on a scratch root, create the
+  group viommu and the directories with their modes.
+- dbus-daemon accepts the busconfig, and on a bus of its own with the built
+  daemon owning org.viommu1 (it needs no kernel for this), root may call
+  anything and another user (nobody) only the reads; the activation file
+  names the service. Group viommu is not tried: it need not exist here.
+
+usage: test-units.py SYSTEMD-ANALYZE BUILT-SERVICE SOCKET BUILT-DAEMON
+                     INSTALLED-DAEMON MAN-SOURCE-DIR SOURCE-ROOT
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+results = []
+
+
+def check(name, ok, diag=''):
+    results.append((name, bool(ok), diag))
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, **kw)
+
+
+def verify(analyze, service, socket, daemon, installed, mandir, tmp):
+    units = os.path.join(tmp, 'units')
+    os.mkdir(units)
+    text = open(service, encoding='utf-8').read()
+    if f'ExecStart={installed} ' not in text:
+        check('the configured service runs ' + installed, False,
+              'ExecStart= does not name it')
+        return
+    with open(os.path.join(units, 'viommud.service'), 'w', encoding='utf-8') as f:
+        f.write(text.replace(f'ExecStart={installed} ', f'ExecStart={daemon} '))
+    shutil.copy(socket, units)
+
+    # Documentation= is checked against man/ below, not with man(1), which
+    # would need the pages built and man-db installed.
+    argv = [analyze, 'verify', '--man=no',
+            os.path.join(units, 'viommud.service'), os.path.join(units, 'viommud.socket')]
+    p = run(argv, cwd=units)
+    out = (p.stdout + p.stderr).strip()
+    check('systemd-analyze verify: no error, no warning', p.returncode == 0 and not out,
+          f'exit {p.returncode}: {out}')
+
+    for unit in (service, socket):
+        for name, section in re.findall(r'man:([\w.-]+)\((\d)\)',
+                                        open(unit, encoding='utf-8').read()):
+            page = os.path.join(mandir, f'{name}.{section}.scd')
+            check(f'{os.path.basename(unit)}: man:{name}({section}) is in man/',
+                  os.path.exists(page))
+
+
+def security(analyze, service, readme):
+    p = run([analyze, 'security', '--offline=yes', '--no-pager', service])
+    m = re.search(r'Overall exposure level for viommud\.service: ([0-9.]+) (\w+)', p.stdout)
+    check('systemd-analyze security rates the service offline',
+          p.returncode == 0 and m and not p.stderr.strip(),
+          f'exit {p.returncode}: {p.stderr.strip()}')
+    if not m:
+        return
+    want = f'systemd-analyze security: {m.group(1)} ({m.group(2)})'
+    text = open(readme, encoding='utf-8').read()
+    check(f'README.md records "{want}"', want in text,
+          'update the score in README.md\'s "Running under systemd" section')
+
+
+def sysusers_tmpfiles(src, tmp):
+    root = os.path.join(tmp, 'root')
+    os.makedirs(os.path.join(root, 'etc'))
+    p = run(['systemd-sysusers', '--root=' + root,
+             os.path.join(src, 'units', 'viommud.sysusers')])
+    group = ''
+    if os.path.exists(os.path.join(root, 'etc', 'group')):
+        group = open(os.path.join(root, 'etc', 'group'), encoding='utf-8').read()
+    check('systemd-sysusers creates the group viommu',
+          p.returncode == 0 and re.search(r'^viommu:x:\d+:', group, re.M),
+          f'exit {p.returncode}: {p.stderr.strip()}')
+
+    p = run(['systemd-tmpfiles', '--root=' + root, '--create',
+             os.path.join(src, 'units', 'viommud.tmpfiles')])
+    check('systemd-tmpfiles accepts viommud.tmpfiles', p.returncode == 0 and not p.stderr.strip(),
+          f'exit {p.returncode}: {p.stderr.strip()}')
+    for path, mode in (('run/viommud', 0o755), ('var/lib/viommud', 0o700),
+                       ('etc/viommud', 0o755)):
+        full = os.path.join(root, path)
+        got = os.stat(full).st_mode & 0o7777 if os.path.isdir(full) else None
+        check(f'tmpfiles makes /{path} mode {mode:04o}', got == mode,
+              f'mode {got:04o}' if got is not None else 'missing')
+
+
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <listen>unix:path={tmp}/bus</listen>
+  <auth>EXTERNAL</auth>
+  <!-- The default policy of Debian 12's system.conf. -->
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+  </policy>
+  <include>{src}/units/org.viommu1.conf</include>
+</busconfig>
+"""
+
+DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
+
+
+def policy(src, tmp, bus, daemon):
+    """The policy on a bus of our own, with the built daemon owning the name:
+    root may call anything, another user only what reads."""
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f'unix:path={bus}')
+    d = subprocess.Popen([daemon, '--bus', 'system', '--socket', os.path.join(tmp, 'sock'),
+                          '--config', os.path.join(tmp, 'empty.conf')],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        ready = False
+        for line in d.stderr:
+            if 'ready' in line:
+                ready = True
+                break
+        check('root owns org.viommu1 on the bus', ready, 'the daemon did not get ready')
+        if not ready:
+            return
+
+        def send(as_nobody, member, *args, path='/org/viommu1'):
+            argv = ['dbus-send', '--system', '--print-reply', '--dest=org.viommu1', path,
+                    member, *args]
+            if as_nobody:
+                argv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] + argv
+            p = run(argv, env=env, timeout=20)
+            return p.stdout + p.stderr
+
+        reads = [('org.viommu1.Manager.ListDevices',), ('org.viommu1.Manager.ListVms',),
+                 ('org.viommu1.Manager.Describe',),
+                 ('org.freedesktop.DBus.Properties.GetAll', 'string:org.viommu1.Manager'),
+                 ('org.freedesktop.DBus.Properties.Get', 'string:org.viommu1.Manager',
+                  'string:Version'),
+                 ('org.freedesktop.DBus.Introspectable.Introspect',),
+                 ('org.freedesktop.DBus.Peer.Ping',)]
+        # Wrong arguments on purpose: the bus decides before the daemon reads them.
+        writes = [('org.viommu1.Manager.CreateVm', 'string:x'),
+                  ('org.freedesktop.DBus.Properties.Set', 'string:org.viommu1.Manager',
+                   'string:Version', 'variant:string:x')]
+        for call in reads:
+            out = send(True, *call)
+            check(f'another user may call {call[0]}', out.startswith('method return'),
+                  out.strip())
+        for call in writes:
+            out = send(True, *call)
+            check(f'another user may not call {call[0]}', DENIED in out, out.strip())
+            out = send(False, *call)
+            check(f'root may call {call[0]}', DENIED not in out and 'Error' in out,
+                  out.strip())
+    finally:
+        d.terminate()
+        try:
+            d.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            d.kill()
+            d.communicate()
+
+
+def busconfig(src, tmp, daemon):
+    daemon_bin = shutil.which('dbus-daemon')
+    if not daemon_bin:
+        check('dbus-daemon accepts org.viommu1.conf # SKIP no dbus-daemon', True)
+        return
+    conf = os.path.join(tmp, 'bus.conf')
+    with open(conf, 'w', encoding='utf-8') as f:
+        f.write(BUS_CONF.format(tmp=tmp, src=src))
+    with open(os.path.join(tmp, 'empty.conf'), 'w', encoding='utf-8') as f:
+        f.write('{}\n')
+    # It reads the whole configuration, prints its address, then serves.
+    bus = subprocess.Popen([daemon_bin, '--config-file=' + conf, '--nofork', '--nopidfile',
+                            '--print-address'], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        address = bus.stdout.readline().strip()
+        check('dbus-daemon accepts org.viommu1.conf', address.startswith('unix:'),
+              '' if address else bus.communicate(timeout=10)[1].strip())
+        if not address:
+            return
+        if os.geteuid() != 0 or not shutil.which('setpriv'):
+            check('the bus policy # SKIP needs root and setpriv', True)
+        else:
+            # Another user must reach the bus socket.
+            os.chmod(tmp, 0o755)
+            os.chmod(os.path.join(tmp, 'bus'), 0o666)
+            policy(src, tmp, os.path.join(tmp, 'bus'), daemon)
+    finally:
+        bus.terminate()
+        bus.communicate(timeout=10)
+
+    text = open(os.path.join(src, 'units', 'org.viommu1.service'), encoding='utf-8').read()
+    check('the activation file starts viommud.service for org.viommu1',
+          re.search(r'^Name=org\.viommu1$', text, re.M) and
+          re.search(r'^SystemdService=viommud\.service$', text, re.M))
+
+
+def main():
+    if len(sys.argv) != 8:
+        sys.exit(__doc__)
+    analyze, service, socket, daemon, installed, mandir, src = sys.argv[1:]
+    daemon = os.path.abspath(daemon)  # meson names it relative to the build dir
+    with tempfile.TemporaryDirectory(prefix='viommud-units-') as tmp:
+        verify(analyze, service, socket, daemon, installed, mandir, tmp)
+        security(analyze, service, os.path.join(src, 'README.md'))
+        sysusers_tmpfiles(src, tmp)
+        busconfig(src, tmp, daemon)
+    print(f'1..{len(results)}')
+    for i, (name, ok, diag) in enumerate(results, 1):
+        print(f'{"ok" if ok else "not ok"} {i} - {name}')
+        if not ok and diag:
+            for line in diag.splitlines():
+                print(f'# {line}')
+    return 0 if all(ok for _, ok, _ in results) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
