@@ -306,6 +306,10 @@ int viommu_create(struct vm *vm, const char *type, sd_bus_message *options,
 		  struct viommu **out, sd_bus_error *error);
 int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const void *data,
 		 size_t len, sd_bus_message *options, struct domain **out, sd_bus_error *error);
+/* Reads (u data_type, ay data, a{sv} options), allocates, replies with the path:
+ * Vm.AllocDomain and Viommu.AllocDomain. */
+int domain_method_alloc(sd_bus_message *m, struct vm *vm, struct viommu *viommu,
+			sd_bus_error *error);
 int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
 		sd_bus_error *error);
 /* Each keeps its record and returns the kernel's error when it refuses,

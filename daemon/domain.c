@@ -114,6 +114,26 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	return 0;
 }
 
+int domain_method_alloc(sd_bus_message *m, struct vm *vm, struct viommu *viommu,
+			sd_bus_error *error)
+{
+	struct domain *dom;
+	const void *data;
+	uint32_t data_type;
+	size_t len;
+	int r;
+
+	r = sd_bus_message_read(m, "u", &data_type);
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 'y', &data, &len);
+	if (r < 0)
+		return r;
+	r = domain_alloc(vm, viommu, data_type, data, len, m, &dom, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "o", dom->path);
+}
+
 int domain_destroy(struct domain *dom, bool force)
 {
 	struct vm *vm = dom->vm;

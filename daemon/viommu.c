@@ -258,21 +258,8 @@ static int method_add_device(sd_bus_message *m, void *userdata, sd_bus_error *er
 static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct viommu *v = userdata;
-	struct domain *dom;
-	const void *data;
-	uint32_t data_type;
-	size_t len;
-	int r;
 
-	r = sd_bus_message_read(m, "u", &data_type);
-	if (r >= 0)
-		r = sd_bus_message_read_array(m, 'y', &data, &len);
-	if (r < 0)
-		return r;
-	r = domain_alloc(v->vm, v, data_type, data, len, m, &dom, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(m, "o", dom->path);
+	return domain_method_alloc(m, v->vm, v, error);
 }
 
 static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -474,24 +474,11 @@ static int method_create_viommu(sd_bus_message *m, void *userdata, sd_bus_error 
 static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
-	struct domain *dom;
-	const void *data;
-	uint32_t data_type;
-	size_t len;
-	int r;
+	int r = vm_require_managed(vm, "AllocDomain", error);
 
-	r = sd_bus_message_read(m, "u", &data_type);
-	if (r >= 0)
-		r = sd_bus_message_read_array(m, 'y', &data, &len);
 	if (r < 0)
 		return r;
-	r = vm_require_managed(vm, "AllocDomain", error);
-	if (r < 0)
-		return r;
-	r = domain_alloc(vm, NULL, data_type, data, len, m, &dom, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(m, "o", dom->path);
+	return domain_method_alloc(m, vm, NULL, error);
 }
 
 static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)
