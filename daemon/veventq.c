@@ -70,19 +70,26 @@ static void veventq_signal_lost(struct veventq *q, uint32_t count, uint32_t seq)
 	sd_bus_message_unref(m);
 }
 
+/* The kernel numbers events modulo 2^31, lost ones included. */
+#define VEVENTQ_SEQ_MASK 0x7fffffffu
+
 static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const uint8_t *data,
 			  size_t len)
 {
 	struct viommu *v = q->viommu;
 	sd_bus_message *m = NULL;
 	uint64_t one = 1;
+	uint32_t missing = q->have_seq ? (seq - q->next_seq) & VEVENTQ_SEQ_MASK : 0;
 
-	if (q->have_seq && seq != q->next_seq)
-		veventq_signal_lost(q, seq - q->next_seq, q->next_seq);
 	q->have_seq = true;
-	q->next_seq = seq + 1;
-	if (flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
-		return; /* a marker record: the gap it announces shows in the next sequence */
+	q->next_seq = (seq + 1) & VEVENTQ_SEQ_MASK;
+	/* The lost-events record carries the number of the last event lost. */
+	if (flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+		veventq_signal_lost(q, missing + 1, seq);
+		return;
+	}
+	if (missing)
+		veventq_signal_lost(q, missing, seq);
 	v->events_relayed++;
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
