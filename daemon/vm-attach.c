@@ -302,16 +302,19 @@ static int vm_attach_vfio(struct vm *vm, struct vm_device *vd, const uint8_t *to
 	return 0;
 }
 
-/* Undoes a half-made attachment. */
+/* Undoes a half-made attachment, giving back a device bound on demand. */
 static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
 {
-	if (vd->device->mock && vd->stdev_id)
+	struct device *dev = vd->device;
+
+	if (dev->mock && vd->stdev_id)
 		iommufd_destroy(vm->iommufd, vd->stdev_id);
 	if (vd->devfd >= 0) {
 		vm_device_unwatch_request(vd);
 		close(vd->devfd);
 	}
 	vm_device_free(vm, vd);
+	device_give_back(vm->daemon, dev, false);
 	vm_drop_unused_parent(vm);
 	vm_refresh_ranges(vm);
 }
