@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The org.viommu1.Vm object: its properties and methods, and finding it. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+#include "options.h"
+#include "vfio.h"
+
+/* --- properties --- */
+
+static int prop_basic(sd_bus *bus, const char *path, const char *iface, const char *property,
+		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	if (strcmp(property, "Name") == 0)
+		return sd_bus_message_append(reply, "s", vm->name);
+	if (strcmp(property, "Owner") == 0)
+		return sd_bus_message_append(reply, "u", (uint32_t)vm->owner);
+	if (strcmp(property, "Mode") == 0)
+		return sd_bus_message_append(reply, "s",
+					     vm->mode == VM_MODE_BROKER ? "broker" : "managed");
+	if (strcmp(property, "Persist") == 0)
+		return sd_bus_message_append(reply, "b", vm->persist);
+	if (strcmp(property, "Shared") == 0)
+		return sd_bus_message_append(reply, "b", vm->shared);
+	if (strcmp(property, "Nesting") == 0)
+		return sd_bus_message_append(reply, "b", vm->nesting);
+	if (strcmp(property, "Pasid") == 0)
+		return sd_bus_message_append(reply, "b", vm->pasid);
+	if (strcmp(property, "DirtyTracking") == 0)
+		return sd_bus_message_append(reply, "b", vm->dirty_tracking);
+	if (strcmp(property, "DirtyTrackingEnabled") == 0)
+		return sd_bus_message_append(reply, "b", vm->dirty_tracking_enabled);
+	if (strcmp(property, "MappedBytes") == 0)
+		return sd_bus_message_append(reply, "t", vm->mapped_bytes);
+	if (strcmp(property, "IoasId") == 0)
+		return sd_bus_message_append(reply, "u", vm->ioas_id);
+	if (strcmp(property, "ParentId") == 0)
+		return sd_bus_message_append(reply, "u", vm->parent_id);
+	return -ENOENT;
+}
+
+static int prop_devices(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct vm_device *vd = vm->devices; r >= 0 && vd; vd = vd->next)
+		r = sd_bus_message_append(reply, "o", vd->device->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_viommus(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct viommu *v = vm->viommus; r >= 0 && v; v = v->next)
+		r = sd_bus_message_append(reply, "o", v->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_domains(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct domain *dom = vm->domains; r >= 0 && dom; dom = dom->next)
+		r = sd_bus_message_append(reply, "o", dom->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_iova_ranges(sd_bus *bus, const char *path, const char *iface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "(tt)");
+
+	for (uint32_t i = 0; r >= 0 && i < vm->nranges; i++)
+		r = sd_bus_message_append(reply, "(tt)", vm->ranges[i].start, vm->ranges[i].last);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* --- methods --- */
+
+static int vm_require_managed(struct vm *vm, const char *what, sd_bus_error *error)
+{
+	if (vm->mode == VM_MODE_MANAGED)
+		return 0;
+	return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+			 "VM %s is a broker VM: its VMM drives the iommufd itself, so %s is "
+			 "not the daemon's to do",
+			 vm->name, what);
+}
+
+static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	uint64_t offset, length, iova;
+	uint32_t flags;
+	int memfd, r;
+
+	r = sd_bus_message_read(m, "htttu", &memfd, &offset, &length, &iova, &flags);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "MapMemory", error);
+	if (r < 0)
+		return r;
+	r = vm_map_memory(vm, memfd, offset, length, iova, flags, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_unmap_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	uint64_t iova, length, unmapped = 0;
+	int r;
+
+	r = sd_bus_message_read(m, "tt", &iova, &length);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "UnmapMemory", error);
+	if (r < 0)
+		return r;
+	r = vm_unmap_memory(vm, iova, length, &unmapped, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "t", unmapped);
+}
+
+#define VM_ALLOW_RANGES_MAX 64
+
+static int method_allow_iovas(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct iommufd_iova_range ranges[VM_ALLOW_RANGES_MAX];
+	uint32_t count = 0;
+	uint64_t start, last;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "(tt)");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_read(m, "(tt)", &start, &last)) > 0) {
+		if (count == VM_ALLOW_RANGES_MAX)
+			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+					 "at most %d ranges", VM_ALLOW_RANGES_MAX);
+		if (last < start)
+			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+					 "range 0x%llx-0x%llx ends before it starts",
+					 (unsigned long long)start, (unsigned long long)last);
+		ranges[count].start = start;
+		ranges[count].last = last;
+		count++;
+	}
+	if (r < 0)
+		return r;
+	r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "AllowIovas", error);
+	if (r < 0)
+		return r;
+	r = iommufd_ioas_allow_iovas(vm->iommufd, vm->ioas_id, ranges, count);
+	if (r == -EADDRINUSE)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "an attached device cannot reach all of these IOVAs");
+	if (r < 0)
+		return error_errno(error, r, "IOMMU_IOAS_ALLOW_IOVAS");
+	vm_refresh_ranges(vm);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int vm_device_arg(struct vm *vm, sd_bus_message *m, struct device **out,
+			 sd_bus_error *error)
+{
+	const char *path;
+	int r = sd_bus_message_read(m, "o", &path);
+
+	if (r < 0)
+		return r;
+	*out = device_by_path(vm->daemon, path);
+	if (!*out)
+		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
+	return 0;
+}
+
+static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct device *dev;
+	int r = vm_device_arg(vm, m, &dev, error);
+
+	if (r < 0)
+		return r;
+	r = vm_attach_device(vm, dev, m, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct device *dev;
+	int r = vm_device_arg(vm, m, &dev, error);
+
+	if (r < 0)
+		return r;
+	r = vm_detach_device(vm, dev, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_create_viommu(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct viommu *viommu;
+	const char *type;
+	int r = sd_bus_message_read(m, "s", &type);
+
+	if (r < 0)
+		return r;
+	r = vm_require_managed(vm, "CreateViommu", error);
+	if (r < 0)
+		return r;
+	r = viommu_create(vm, type, m, &viommu, error);
+	if (r < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "o", viommu->path);
+}
+
+static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = vm_require_managed(vm, "AllocDomain", error);
+
+	if (r < 0)
+		return r;
+	return domain_method_alloc(m, vm, NULL, error);
+}
+
+static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct config *config = vm->daemon->config;
+	struct server_peer peer;
+	int r = daemon_caller(m, &peer, error);
+
+	if (r < 0)
+		return r;
+	/* A broker VM exists to hand its iommufd over; a managed one only to
+	 * those allowed the fast path. */
+	if (vm->mode == VM_MODE_MANAGED &&
+	    !config_may_take_fast_path(config, peer.uid, peer.gid, peer.groups, peer.ngroups))
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "uid %u may not take the fast path: add it to fast_path_users or "
+				 "fast_path_groups in %s",
+				 (unsigned int)peer.uid, config->path ? config->path : CONFIG_DEFAULT_PATH);
+	if (!vm->shared)
+		log_info("VM %s: iommufd handed to %s; from now on its state is shared", vm->name,
+			 peer.id);
+	audit_message(m, "fast-path", vm->name, NULL);
+	vm->shared = true;
+	return sd_bus_reply_method_return(m, "h", vm->iommufd);
+}
+
+static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct vm_device *vd;
+	struct device *dev;
+	int r = vm_device_arg(vm, m, &dev, error), fd;
+
+	if (r < 0)
+		return r;
+	vd = vm_device_of(vm, dev);
+	if (!vd)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not attached to VM %s", dev->name, vm->name);
+	if (dev->mock)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "%s is a selftest mock device: it has no VFIO cdev", dev->name);
+	audit_message(m, "device-fd", vm->name, dev->name);
+	if (vm->mode == VM_MODE_MANAGED) {
+		vd->fd_handed_out = true;
+		return sd_bus_reply_method_return(m, "h", vd->devfd);
+	}
+	/* Broker: a fresh, unbound open; keeping a copy would block the
+	 * device's removal, since an unbound cdev cannot take the request IRQ. */
+	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, &fd);
+	if (r < 0)
+		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);
+	vd->fd_handed_out = true;
+	r = sd_bus_reply_method_return(m, "h", fd);
+	close(fd);
+	return r;
+}
+
+static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	log_info("VM %s (%s): Destroy", vm->name, vm->path);
+	vm_teardown(vm);
+	vm_free(vm);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+const sd_bus_vtable vm_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Owner", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Mode", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Persist", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Pasid", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DirtyTracking", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
+	SD_BUS_PROPERTY("Viommus", "ao", prop_viommus, 0, 0),
+	SD_BUS_PROPERTY("Domains", "ao", prop_domains, 0, 0),
+	SD_BUS_PROPERTY("MappedBytes", "t", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("IovaRanges", "a(tt)", prop_iova_ranges, 0, 0),
+	SD_BUS_METHOD_WITH_NAMES("MapMemory", "htttu",
+				 SD_BUS_PARAM(memfd) SD_BUS_PARAM(offset) SD_BUS_PARAM(length)
+					 SD_BUS_PARAM(iova) SD_BUS_PARAM(flags),
+				 "", , method_map_memory, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("UnmapMemory", "tt", SD_BUS_PARAM(iova) SD_BUS_PARAM(length),
+				 "t", SD_BUS_PARAM(unmapped), method_unmap_memory,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AllowIovas", "a(tt)", SD_BUS_PARAM(ranges), "", ,
+				 method_allow_iovas, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AttachDevice", "oa{sv}",
+				 SD_BUS_PARAM(device) SD_BUS_PARAM(options), "", ,
+				 method_attach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("DetachDevice", "o", SD_BUS_PARAM(device), "", ,
+				 method_detach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("CreateViommu", "sa{sv}",
+				 SD_BUS_PARAM(type) SD_BUS_PARAM(options), "o",
+				 SD_BUS_PARAM(viommu), method_create_viommu,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AllocDomain", "uaya{sv}",
+				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(data) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(domain), method_alloc_domain,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetIommufd", "", , "h", SD_BUS_PARAM(iommufd),
+				 method_get_iommufd, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("GetDeviceFd", "o", SD_BUS_PARAM(device), "h",
+				 SD_BUS_PARAM(fd), method_get_device_fd,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("OpenFaultQueue", "a{sv}", SD_BUS_PARAM(options), "oh",
+				 SD_BUS_PARAM(fault_queue) SD_BUS_PARAM(fd),
+				 vm_method_open_fault_queue, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("SetDirtyTracking", "b", SD_BUS_PARAM(enable), "", ,
+				 vm_method_set_dirty_tracking, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("ReadDirtyBitmap", "ttthu",
+				 SD_BUS_PARAM(iova) SD_BUS_PARAM(length) SD_BUS_PARAM(page_size)
+					 SD_BUS_PARAM(bitmap) SD_BUS_PARAM(flags),
+				 "t", SD_BUS_PARAM(dirty_pages), vm_method_read_dirty_bitmap,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+/* The caller of the message being dispatched may see this VM. */
+static bool vm_visible_now(sd_bus *bus, const struct vm *vm)
+{
+	sd_bus_message *m = sd_bus_get_current_message(bus);
+	struct server_peer peer;
+
+	if (!m)
+		return true; /* not a call: e.g. a signal the daemon emits */
+	if (server_peer(m, &peer) < 0)
+		return false;
+	return vm_visible_to(vm, &peer);
+}
+
+int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+	    sd_bus_error *error)
+{
+	struct vm *vm = vm_by_path(ud, path);
+
+	/* Another user's VM does not exist, as far as the caller can tell. */
+	if (!vm || !vm_visible_now(bus, vm))
+		return 0;
+	*found = vm;
+	return 1;
+}
+
+int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error)
+{
+	struct daemon *d = ud;
+	size_t n = 0, i = 0;
+	char **list;
+
+	for (struct vm *vm = d->vms; vm; vm = vm->next)
+		n++;
+	list = calloc(n + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (struct vm *vm = d->vms; vm; vm = vm->next) {
+		if (!vm_visible_now(bus, vm))
+			continue;
+		list[i] = strdup(vm->path);
+		if (!list[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(list[j]);
+			free(list);
+			return -ENOMEM;
+		}
+		i++;
+	}
+	*nodes = list;
+	return 0;
+}
