@@ -127,8 +127,6 @@ const struct config_key config_keys[] = {
 	{ "quota_objects_per_vm", json_type_int, parse_uint, F(quota_objects), 1u << 20 },
 	{ "quota_connections_per_uid", json_type_int, parse_uint, F(quota_connections), 1u << 16 },
 	{ "quota_pinned_bytes_per_uid", json_type_int, parse_u64, F(quota_pinned_bytes), INT64_MAX - 1 },
-	{ "quota_message_fds", json_type_int, parse_uint, F(quota_message_fds), 1024 },
-	{ "quota_message_bytes", json_type_int, parse_uint, F(quota_message_bytes), 128u << 20 },
 	{ "quota_queued_messages", json_type_int, parse_uint, F(quota_queued_messages), 1u << 20 },
 };
 #undef F

@@ -67,8 +67,6 @@ static int config_alloc(struct config **out)
 	c->quota_vms = CONFIG_QUOTA_VMS_DEFAULT;
 	c->quota_objects = CONFIG_QUOTA_OBJECTS_DEFAULT;
 	c->quota_connections = CONFIG_QUOTA_CONNECTIONS_DEFAULT;
-	c->quota_message_fds = CONFIG_QUOTA_MESSAGE_FDS_DEFAULT;
-	c->quota_message_bytes = CONFIG_QUOTA_MESSAGE_BYTES_DEFAULT;
 	c->quota_queued_messages = CONFIG_QUOTA_QUEUED_DEFAULT;
 	*out = c;
 	return 0;

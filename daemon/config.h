@@ -42,16 +42,12 @@ struct config {
 	unsigned int quota_objects;	    /* "quota_objects_per_vm", default 4096 */
 	unsigned int quota_connections;	    /* "quota_connections_per_uid", default 64 */
 	uint64_t quota_pinned_bytes;	    /* "quota_pinned_bytes_per_uid", 0: unlimited */
-	unsigned int quota_message_fds;	    /* "quota_message_fds", default 16 */
-	unsigned int quota_message_bytes;   /* "quota_message_bytes", default 1 MiB */
 	unsigned int quota_queued_messages; /* "quota_queued_messages", default 4096 */
 };
 
 #define CONFIG_QUOTA_VMS_DEFAULT 256
 #define CONFIG_QUOTA_OBJECTS_DEFAULT 4096
 #define CONFIG_QUOTA_CONNECTIONS_DEFAULT 64
-#define CONFIG_QUOTA_MESSAGE_FDS_DEFAULT 16
-#define CONFIG_QUOTA_MESSAGE_BYTES_DEFAULT (1024 * 1024)
 #define CONFIG_QUOTA_QUEUED_DEFAULT 4096
 
 /*
