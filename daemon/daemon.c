@@ -208,3 +208,10 @@ void audit_message(sd_bus_message *m, const char *action, const char *vm, const 
 	log_notice("AUDIT %s uid=%d pid=%d peer=%s vm=%s device=%s", action, (int)peer.uid,
 		   (int)peer.pid, peer.id[0] ? peer.id : "-", vm ? vm : "-", device ? device : "-");
 }
+
+void strv_free(char **strv)
+{
+	for (char **p = strv; p && *p; p++)
+		free(*p);
+	free(strv);
+}

@@ -232,6 +232,9 @@ void daemon_update_status(struct daemon *d);
 /* Emits a signal on every connection. */
 void daemon_emit_device_signal(struct daemon *d, const char *member, const char *path);
 
+/* Frees a NULL-terminated string array (what node enumerators hand sd-bus). */
+void strv_free(char **strv);
+
 /* Access: the caller of the current message. */
 int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error);
 bool peer_is_root(const struct server_peer *peer);

@@ -381,11 +381,11 @@ static int device_check_root(sd_bus_message *m, sd_bus_error *error)
 	return 0;
 }
 
-static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/* Whether the caller may change the device's driver now: root, a real
+ * device, in no VM. */
+static int device_check_rebind(sd_bus_message *m, const struct device *dev,
+			       sd_bus_error *error)
 {
-	struct device *dev = userdata;
-	struct daemon *d = dev->daemon;
-	struct pci_driver_binding saved;
 	int r = device_check_root(m, error);
 
 	if (r < 0)
@@ -396,6 +396,18 @@ static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *err
 	if (dev->vm)
 		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to VM %s", dev->name,
 				 dev->vm->name);
+	return 0;
+}
+
+static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct device *dev = userdata;
+	struct daemon *d = dev->daemon;
+	struct pci_driver_binding saved;
+	int r = device_check_rebind(m, dev, error);
+
+	if (r < 0)
+		return r;
 	r = pci_sysfs_bind_vfio(d->sysfs_root, dev->name, &saved);
 	if (r < 0)
 		return error_errno(error, r, "cannot bind %s to vfio-pci", dev->name);
@@ -411,16 +423,10 @@ static int method_unbind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *e
 {
 	struct device *dev = userdata;
 	struct daemon *d = dev->daemon;
-	int r = device_check_root(m, error);
+	int r = device_check_rebind(m, dev, error);
 
 	if (r < 0)
 		return r;
-	if (dev->mock)
-		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
-				 "%s is a selftest mock device: it has no driver", dev->name);
-	if (dev->vm)
-		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to VM %s", dev->name,
-				 dev->vm->name);
 	if (strcmp(dev->pci.driver, "vfio-pci") != 0)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT, "%s is not bound to vfio-pci",
 				 dev->name);
@@ -485,13 +491,10 @@ int device_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes,
 		if (!dev->present)
 			continue;
 		list[i] = strdup(dev->path);
-		if (!list[i]) {
-			for (size_t j = 0; j < i; j++)
-				free(list[j]);
-			free(list);
+		if (!list[i++]) {
+			strv_free(list);
 			return -ENOMEM;
 		}
-		i++;
 	}
 	*nodes = list;
 	return 0;

@@ -422,13 +422,10 @@ int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bu
 		if (!vm_visible_now(bus, vm))
 			continue;
 		list[i] = strdup(vm->path);
-		if (!list[i]) {
-			for (size_t j = 0; j < i; j++)
-				free(list[j]);
-			free(list);
+		if (!list[i++]) {
+			strv_free(list);
 			return -ENOMEM;
 		}
-		i++;
 	}
 	*nodes = list;
 	return 0;
