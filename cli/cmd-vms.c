@@ -57,6 +57,7 @@ static const struct out_column vm_columns[] = {
 	{ "owner", "OWNER" },
 	{ "mode", "MODE" },
 	{ "persist", "PERSIST" },
+	{ "claimed", NULL }, /* JSON only: one more column crowds the line; vm show has it */
 	{ "shared", "SHARED" },
 	{ "device_count", "DEVICES" },
 	{ "viommu_count", "VIOMMUS" },
@@ -94,6 +95,7 @@ int cmd_vms(struct ctl *c, int argc, char **argv)
 			OV_U64(prop_u64(vm, "Owner")),
 			OV_STR(prop_str(vm, "Mode")),
 			OV_BOOL(prop_bool(vm, "Persist")),
+			OV_BOOL(prop_bool(vm, "Claimed")),
 			OV_BOOL(prop_bool(vm, "Shared")),
 			OV_U64(count(vm, "Devices")),
 			OV_U64(count(vm, "Viommus")),
@@ -367,6 +369,8 @@ int cmd_vm_show(struct ctl *c, int argc, char **argv)
 		out_field(c->out, "owner", "Owner", OV_U64(prop_u64(vm, "Owner")));
 		out_field(c->out, "mode", "Mode", OV_STR(prop_str(vm, "Mode")));
 		out_field(c->out, "persist", "Persistent", OV_BOOL(prop_bool(vm, "Persist")));
+		/* Unclaimed after a restart: torn down at the grace's end unless it persists. */
+		out_field(c->out, "claimed", "Claimed", OV_GOOD(prop_bool(vm, "Claimed")));
 		out_field(c->out, "pasid", "PASID", OV_BOOL(prop_bool(vm, "Pasid")));
 		out_field(c->out, "shared", "Fast path handed out", OV_BOOL(prop_bool(vm, "Shared")));
 		out_field(c->out, "nesting", "Nesting parent", OV_BOOL(prop_bool(vm, "Nesting")));

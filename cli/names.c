@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* DEV and VM arguments; see names.h. */
+/* DEV, VM and orphan NAME arguments; see names.h. */
 #include "names.h"
 
 #include <ctype.h>
@@ -71,4 +71,15 @@ bool vm_arg_valid(const char *arg)
 	if (arg[0] == '/')
 		return vm_arg_is_path(arg);
 	return len >= 1 && len <= 63 && all_of(arg, "._-", true);
+}
+
+bool orphan_arg_valid(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	/* Bytes, not isprint(): the fd store's rule does not follow the locale. */
+	for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == ':')
+			return false;
+	return len >= 1 && len <= ORPHAN_NAME_MAX;
 }

@@ -273,8 +273,9 @@ static void human_table_end(struct out *o)
 	bool nested = h->depth > 1;
 
 	if (!l->hidden && !(l->flags & OUT_TABLE_STREAM)) {
-		if (nested && l->ncells == 0)
-			fprintf(o->f, "%*s%s: none\n", (int)(l->indent - 2), "", l->label);
+		/* At the top only an empty table shows its label, else the header says it all. */
+		if (l->label && l->ncells == 0)
+			fprintf(o->f, "%*s%s: none\n", (int)(nested ? l->indent - 2 : 0), "", l->label);
 		else {
 			if (nested)
 				fprintf(o->f, "%*s%s:\n", (int)(l->indent - 2), "", l->label);

@@ -65,7 +65,8 @@ int out_free(struct out *o);
 /*
  * Objects and tables nest. key is the JSON member name inside an object
  * (ignored at the top and inside tables); label is what people read, and an
- * object or field without a label is JSON-only.
+ * object or field without a label is JSON-only. An empty table with a label
+ * shows as "Label: none"; at the top, a table's label shows only then.
  */
 void out_object_begin(struct out *o, const char *key, const char *label);
 void out_object_end(struct out *o);

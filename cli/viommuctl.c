@@ -23,7 +23,7 @@
 #define EXIT_USAGE 2
 
 /* What the arguments are, checked before the daemon is asked anything. */
-enum arg_kind { ARG_NONE, ARG_DEV, ARG_VM };
+enum arg_kind { ARG_NONE, ARG_DEV, ARG_VM, ARG_ORPHAN };
 
 struct command {
 	const char *verb;
@@ -47,6 +47,8 @@ static const struct command commands[] = {
 	{ "vm", "destroy", 1, 1, cmd_vm_destroy, ARG_VM, "VM", "Tear a VM down now" },
 	{ "describe", NULL, 0, 0, cmd_describe, ARG_NONE, "", "Print the daemon's whole state as JSON" },
 	{ "monitor", NULL, 0, 0, cmd_monitor, ARG_NONE, "", "Print device signals as they come" },
+	{ "orphans", NULL, 0, 0, cmd_orphans, ARG_NONE, "", "List fds no VM took back after a restart" },
+	{ "orphan", "release", 1, 1, cmd_orphan_release, ARG_ORPHAN, "NAME", "Close an orphan's fds" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -96,7 +98,8 @@ static void help(void)
 	       "  -h, --help         Show this help\n"
 	       "  --version          Show the version\n\n"
 	       "DEV is a device name (0000:00:05.0, selftest0) or its object path;\n"
-	       "VM is a VM's name or its object path. See viommuctl(8).\n");
+	       "VM is a VM's name or its object path; NAME an orphan's name as orphans\n"
+	       "lists it. See viommuctl(8).\n");
 }
 
 /* The command argv names, or NULL after a usage error; *skip gets how many
@@ -206,6 +209,11 @@ int main(int argc, char **argv)
 		if (cmd->kind == ARG_VM && !vm_arg_valid(argv[i])) {
 			ctl_usage(NULL, "\"%s\" is no VM: give its name or a path %sN", argv[i],
 				  VIOMMU_VM_PREFIX);
+			return EXIT_USAGE;
+		}
+		if (cmd->kind == ARG_ORPHAN && !orphan_arg_valid(argv[i])) {
+			ctl_usage(NULL, "\"%s\" is no orphan name: 1 to %d printable ASCII "
+				  "characters without ':'", argv[i], ORPHAN_NAME_MAX);
 			return EXIT_USAGE;
 		}
 	}

@@ -89,10 +89,46 @@ int config_check_encoding(struct parser *p)
 }
 
 /*
+ * A top-level key as json-c reads it, escapes decoded as far as matching a
+ * key name needs: a character beyond ASCII becomes 0x80, which no name has.
+ * Writes at most size bytes and returns the decoded length, or SIZE_MAX when
+ * the key holds a NUL (\u0000), where json-c would silently cut it short.
+ * The text parsed, so every escape is complete.
+ */
+static size_t decode_key(const char *s, size_t len, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned int c = (unsigned char)s[i];
+
+		if (c == '\\' && i + 1 < len) {
+			c = (unsigned char)s[++i];
+			if (c == 'u' && i + 4 < len) {
+				c = (unsigned int)strtoul(
+					(char[5]){ s[i + 1], s[i + 2], s[i + 3], s[i + 4], '\0' },
+					NULL, 16);
+				i += 4;
+			} else if (c && strchr("bfnrt", (int)c)) {
+				c = (unsigned char)"\b\f\n\r\t"[strchr("bfnrt", (int)c) - "bfnrt"];
+			}
+		}
+		if (c == 0)
+			return SIZE_MAX;
+		if (n < size)
+			out[n] = (char)(c < 0x80 ? c : 0x80);
+		n++;
+	}
+	return n;
+}
+
+/*
  * What json-c lets through even when strict: single-quoted strings and raw
  * control characters in strings. And json-c keeps only the last of repeated
- * keys, so catch a top-level key given twice. The text parsed, so it is JSON
- * up to those two quirks.
+ * keys, so catch a top-level key given twice, however its name is spelt
+ * ("mock_devices" or "mock\u005fdevices"), and a key with a NUL in it, which
+ * json-c would cut short ("mock_devices\u0000x" would be "mock_devices").
+ * The text parsed, so it is JSON up to those quirks.
  */
 int config_check_text(struct parser *p)
 {
@@ -101,8 +137,9 @@ int config_check_text(struct parser *p)
 	int depth = 0;
 
 	for (size_t i = 0; i < p->len; i++) {
-		size_t start, end, k;
+		size_t start, end, k, n;
 		const struct config_key *key;
+		char name[64];
 
 		if (t[i] == '{' || t[i] == '[')
 			depth++;
@@ -126,7 +163,11 @@ int config_check_text(struct parser *p)
 			;
 		if (depth != 1 || k >= p->len || t[k] != ':')
 			continue;
-		key = config_key_find(t + start, end - start);
+		n = decode_key(t + start, end - start, name, sizeof(name));
+		if (n == SIZE_MAX)
+			return fail_at(p, -EINVAL, start - 1,
+				       "a key contains a NUL character (\\u0000)");
+		key = n <= sizeof(name) ? config_key_find(name, n) : NULL;
 		if (!key)
 			continue;
 		if (seen[key - config_keys]) {

@@ -68,6 +68,7 @@ static int config_alloc(struct config **out)
 	c->quota_objects = CONFIG_QUOTA_OBJECTS_DEFAULT;
 	c->quota_connections = CONFIG_QUOTA_CONNECTIONS_DEFAULT;
 	c->quota_queued_messages = CONFIG_QUOTA_QUEUED_DEFAULT;
+	c->claim_grace_seconds = CONFIG_CLAIM_GRACE_DEFAULT;
 	*out = c;
 	return 0;
 }

@@ -43,8 +43,11 @@ struct config {
 	unsigned int quota_connections;	    /* "quota_connections_per_uid", default 64 */
 	uint64_t quota_pinned_bytes;	    /* "quota_pinned_bytes_per_uid", 0: unlimited */
 	unsigned int quota_queued_messages; /* "quota_queued_messages", default 4096 */
+	/* After a restart, how long an adopted VM waits for its owner's Claim. */
+	unsigned int claim_grace_seconds; /* "claim_grace_seconds", default 60 */
 };
 
+#define CONFIG_CLAIM_GRACE_DEFAULT 60
 #define CONFIG_QUOTA_VMS_DEFAULT 256
 #define CONFIG_QUOTA_OBJECTS_DEFAULT 4096
 #define CONFIG_QUOTA_CONNECTIONS_DEFAULT 64

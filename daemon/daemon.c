@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "errors.h"
 #include "log.h"
 #include "selftest.h"
+#include "state.h"
 #include "uevent.h"
 
 static void daemon_probe_kernel(struct daemon *d)
@@ -27,6 +29,16 @@ static void daemon_probe_kernel(struct daemon *d)
 	log_info("kernel: iommufd %s, selftest mock %s, VFIO cdev %s",
 		 d->has_iommufd ? "yes" : "no", d->has_selftest ? "yes" : "no",
 		 d->has_vfio_cdev ? "yes" : "no");
+}
+
+/* A call that changed state without committing it itself commits here,
+ * once its dispatch is over. */
+static void daemon_on_commit(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->intent.active)
+		state_commit(d);
 }
 
 static void daemon_on_uevent(const struct uevent *ev, void *userdata)
@@ -46,6 +58,9 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	r = errors_register();
 	if (r < 0)
 		return r;
+	d->commit_event = event_new(base, -1, 0, daemon_on_commit, d);
+	if (!d->commit_event)
+		return -ENOMEM;
 	r = device_give_back_init(d);
 	if (r < 0)
 		return r;
@@ -68,6 +83,17 @@ void daemon_fini(struct daemon *d)
 	}
 	uevent_monitor_free(d->uevents);
 	d->uevents = NULL;
+	if (d->commit_event)
+		event_free(d->commit_event);
+	if (d->claim_timer)
+		event_free(d->claim_timer);
+	d->commit_event = d->claim_timer = NULL;
+	/* Orphans stay in the service manager's store; our copies just close. */
+	for (size_t i = 0; i < d->norphans; i++)
+		close(d->orphans[i].fd);
+	free(d->orphans);
+	d->orphans = NULL;
+	d->norphans = 0;
 	device_inventory_free(d);
 	device_give_back_fini(d);
 	config_free(d->config);
@@ -101,6 +127,9 @@ int daemon_attach_bus(sd_bus *bus, void *userdata)
 
 	r = sd_bus_add_object_vtable(bus, NULL, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,
 				     manager_vtable, d);
+	/* Before any handler: the intent of a call that changes state. */
+	if (r >= 0)
+		r = sd_bus_add_filter(bus, NULL, state_bus_filter, d);
 	if (r >= 0)
 		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_DEVICE_PREFIX, VIOMMU_IFACE_DEVICE,
 					       device_vtable, device_find, d);
@@ -136,6 +165,7 @@ void daemon_peer_gone(const char *peer_id, void *userdata)
 {
 	struct daemon *d = userdata;
 	struct vm *vm = d->vms, *next;
+	bool changed = false;
 
 	for (; vm; vm = next) {
 		next = vm->next;
@@ -145,7 +175,10 @@ void daemon_peer_gone(const char *peer_id, void *userdata)
 			 peer_id);
 		vm_teardown(vm);
 		vm_free(vm);
+		changed = true;
 	}
+	if (changed)
+		state_commit(d);
 }
 
 struct signal_args {

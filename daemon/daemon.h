@@ -13,6 +13,7 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
+#include "fdstore.h"
 #include "iommufd.h"
 #include "pci-sysfs.h"
 #include "server.h"
@@ -195,6 +196,18 @@ struct vm {
 	uint32_t nranges;
 	struct iommufd_iova_range ranges[16];
 	bool tearing_down;
+	/* Adopted after a restart and not yet claimed by its owner (Vm.Claim). */
+	bool unclaimed;
+};
+
+/* A call's kernel changes in flight (see state.h). */
+struct state_intent {
+	bool active;
+	char op[64];		    /* the D-Bus member, e.g. "AttachDevice" */
+	char path[VIOMMU_PATH_MAX]; /* the object it was called on */
+	unsigned int vm;	    /* the VM it changes; for CreateVm, the ID it gets */
+	bool has_range;		    /* MapMemory and UnmapMemory: the range */
+	uint64_t iova, length;
 };
 
 struct daemon {
@@ -214,6 +227,13 @@ struct daemon {
 	int giveback_pipe[2];
 	struct event *giveback_event;
 	struct uevent_monitor *uevents; /* NULL: no hot-plug, SIGHUP rescans */
+	/* Restart survival (state.h, fdstore.h). */
+	const char *state_path; /* NULL: no state file */
+	struct state_intent intent;
+	struct event *commit_event; /* commits a call that did not itself */
+	struct event *claim_timer;  /* tears down VMs nobody claimed in time */
+	struct stored_fd *orphans;  /* stored fds nothing explains */
+	size_t norphans;
 };
 
 /* daemon.c */
@@ -247,6 +267,8 @@ void device_inventory_free(struct daemon *d);
 struct device *device_by_path(struct daemon *d, const char *path);
 struct device *device_by_name(struct daemon *d, const char *name);
 void device_refresh(struct daemon *d, struct device *dev);
+/* A mock device a restored VM names, outside the configured count. */
+struct device *device_add_mock(struct daemon *d, const char *name);
 /* Follows a kernel uevent of a PCI device (or a resync). */
 void device_uevent(struct daemon *d, const struct uevent *ev);
 /* Whether the device may be assigned now; reason gets why not. */
@@ -259,9 +281,21 @@ int device_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes,
 
 /* manager.c */
 extern const sd_bus_vtable manager_vtable[];
+/* orphans.c: Manager.ListOrphans and Manager.ReleaseOrphan (root only) */
+int manager_method_list_orphans(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int manager_method_release_orphan(sd_bus_message *m, void *userdata, sd_bus_error *error);
+/* What a stored fd is (its /proc/self/fd link). */
+void orphan_describe(const struct stored_fd *sf, char *buf, size_t len);
 
 /* vm.c */
 struct vm *vm_by_path(struct daemon *d, const char *path);
+/* Letters, digits, '.', '_' and '-', 1 to VM_NAME_MAX - 1 of them. */
+bool vm_name_valid(const char *name);
+/* The fd store names of a VM's fds (fdstore.h). */
+void vm_fd_name(const struct vm *vm, const char *what, char *buf, size_t len);
+/* Stores one fd of the VM under vm<ID>.<what>; failures are logged only. */
+void vm_fd_store(const struct vm *vm, const char *what, int fd);
+void vm_fd_unstore(const struct vm *vm, const char *what);
 /* The VM named by path if the caller may see it (owner or root), else NULL. */
 struct vm *vm_visible(struct daemon *d, const char *path, const struct server_peer *peer);
 bool vm_visible_to(const struct vm *vm, const struct server_peer *peer);
@@ -300,6 +334,8 @@ int vm_device_replace(struct vm *vm, struct vm_device *vd, uint32_t pt_id);
 void vm_device_release(struct vm *vm, struct vm_device *vd);
 /* The same, first taking it off its nested domain and removing its vDEVICEs. */
 void vm_device_force_release(struct vm *vm, struct vm_device *vd);
+/* Watches the device's request IRQ (the kernel wants it back). */
+void vm_device_watch_request(struct vm *vm, struct vm_device *vd);
 
 /* viommu.c, domain.c, vdevice.c */
 extern const sd_bus_vtable viommu_vtable[];
@@ -324,6 +360,8 @@ int vdevice_destroy(struct vdevice *vdev, bool force);
 /* veventq.c: Viommu.OpenEventQueue and the relay */
 int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_error *error);
 void veventq_destroy(struct veventq *q);
+/* Relays from q->fd (adopted after a restart too). */
+int veventq_watch(struct veventq *q);
 
 /* hwqueue.c: Viommu.AllocHwQueue and org.viommu1.HwQueue */
 #define VIOMMU_IFACE_HW_QUEUE "org.viommu1.HwQueue"
@@ -338,6 +376,7 @@ int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *
 struct fault_queue *fault_queue_by_path(struct vm *vm, const char *path);
 /* Answers what is pending (relay) and closes it; -EBUSY while a domain uses it. */
 int fault_queue_destroy(struct fault_queue *q, bool force);
+int fault_queue_watch(struct fault_queue *q);
 
 /* teardown.c: every kernel object of the VM, in the safe order. */
 void vm_teardown(struct vm *vm);

@@ -254,6 +254,8 @@ static struct json_object *describe_vm(struct vm *vm)
 	if (r == 0)
 		r = put(o, "persist", json_object_new_boolean(vm->persist));
 	if (r == 0)
+		r = put(o, "claimed", json_object_new_boolean(!vm->unclaimed));
+	if (r == 0)
 		r = put(o, "pasid", json_object_new_boolean(vm->pasid));
 	if (r == 0)
 		r = put(o, "shared", json_object_new_boolean(vm->shared));
@@ -303,6 +305,27 @@ int describe_json(struct daemon *d, const struct server_peer *peer, char **out)
 	for (struct vm *vm = d->vms; r == 0 && vm; vm = vm->next)
 		if (vm_visible_to(vm, peer))
 			r = push(vms, describe_vm(vm));
+	/* Stored fds nothing explains after a restart: the operator's to release. */
+	if (r == 0 && peer_is_root(peer)) {
+		struct json_object *orphans = json_object_new_array();
+		char target[4096];
+
+		r = put(root, "orphans", orphans);
+		for (size_t i = 0; r == 0 && i < d->norphans; i++) {
+			struct json_object *o = json_object_new_object();
+
+			orphan_describe(&d->orphans[i], target, sizeof(target));
+			r = o ? 0 : -ENOMEM;
+			if (r == 0)
+				r = put(o, "name", json_object_new_string(d->orphans[i].name));
+			if (r == 0)
+				r = put(o, "target", json_object_new_string(target));
+			if (r == 0)
+				r = push(orphans, o);
+			else
+				json_object_put(o);
+		}
+	}
 	if (r == 0) {
 		*out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
 		r = *out ? 0 : -ENOMEM;

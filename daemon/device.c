@@ -168,6 +168,22 @@ static int device_scan_mock(struct daemon *d)
 	return 0;
 }
 
+struct device *device_add_mock(struct daemon *d, const char *name)
+{
+	unsigned int index;
+	char canonical[PCI_NAME_MAX];
+	struct device *dev = device_by_name(d, name);
+
+	if (dev)
+		return dev->mock ? dev : NULL;
+	if (sscanf(name, "selftest%u", &index) != 1)
+		return NULL;
+	snprintf(canonical, sizeof(canonical), "selftest%u", index);
+	if (strcmp(canonical, name) != 0)
+		return NULL;
+	return device_add(d, name, true);
+}
+
 int device_inventory_scan(struct daemon *d)
 {
 	int r = device_scan_pci(d);

@@ -24,7 +24,8 @@ int errors_register(void)
 	return r < 0 ? r : 0;
 }
 
-static int error_vset(sd_bus_error *error, const char *name, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int error_vset(sd_bus_error *error, const char *name,
+							     const char *fmt, va_list ap)
 {
 	char message[512];
 

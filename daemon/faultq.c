@@ -7,6 +7,7 @@
  * wedge the device once its owner is gone: the teardown answers it.
  */
 #include "daemon.h"
+#include "state.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -54,8 +55,10 @@ static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfa
 
 	q->faults++;
 	/* The last page of a group is what gets answered; remember it. */
-	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX)
+	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX) {
 		q->pending[q->npending++] = f->cookie;
+		state_write(q->vm->daemon); /* a restart must still answer it */
+	}
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
 		log_debug("fault queue %u: cannot count a fault: %s", q->kernel_id, strerror(errno));
@@ -79,6 +82,32 @@ static void fault_on_readable(evutil_socket_t fd, short events, void *arg)
 			fault_relay(q, &faults[i]);
 }
 
+/* The fd store names of a relayed queue: "faultq<ID>" and "faultq<ID>.notify". */
+static void fault_queue_store(struct fault_queue *q, bool store)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "faultq%u", q->kernel_id);
+	if (store)
+		vm_fd_store(q->vm, what, q->fd);
+	else
+		vm_fd_unstore(q->vm, what);
+	snprintf(what, sizeof(what), "faultq%u.notify", q->kernel_id);
+	if (store)
+		vm_fd_store(q->vm, what, q->notify_fd);
+	else
+		vm_fd_unstore(q->vm, what);
+}
+
+int fault_queue_watch(struct fault_queue *q)
+{
+	q->event = event_new(q->vm->daemon->base, q->fd, EV_READ | EV_PERSIST, fault_on_readable,
+			     q);
+	if (!q->event || event_add(q->event, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int fault_queue_destroy(struct fault_queue *q, bool force)
 {
 	struct vm *vm = q->vm;
@@ -91,6 +120,8 @@ int fault_queue_destroy(struct fault_queue *q, bool force)
 	while (q->fd >= 0 && q->npending)
 		if (fault_respond(q, q->pending[0], KABI_IOMMUFD_PAGE_RESP_INVALID) < 0)
 			q->pending[0] = q->pending[--q->npending];
+	if (q->fd >= 0)
+		fault_queue_store(q, false);
 	if (q->event)
 		event_free(q->event);
 	if (q->fd >= 0)
@@ -159,11 +190,11 @@ int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *
 	}
 	q->fd = fd;
 	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	q->event = event_new(vm->daemon->base, fd, EV_READ | EV_PERSIST, fault_on_readable, q);
-	if (q->notify_fd < 0 || !q->event || event_add(q->event, NULL) < 0) {
+	if (q->notify_fd < 0 || fault_queue_watch(q) < 0) {
 		fault_queue_destroy(q, true);
 		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the fault queue");
 	}
+	fault_queue_store(q, true);
 	return sd_bus_reply_method_return(m, "oh", q->path, q->notify_fd);
 }
 

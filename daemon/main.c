@@ -7,14 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "state.h"
+
+/* EX_TEMPFAIL: a failure to systemd, so Restart=on-failure brings us back. */
+#define EXIT_RESTART 75
 
 struct main_state {
 	struct daemon daemon;
 	struct event_base *base;
+	bool keep_vms; /* SIGUSR2: exit, leaving the VMs to the fd store */
 	const char *config_path;
 	bool config_required;
 };
@@ -26,6 +32,7 @@ static void usage(FILE *out)
 		"  --config PATH            configuration file (default " CONFIG_DEFAULT_PATH ")\n"
 		"  --socket PATH            private socket (default /run/viommud/viommud.sock)\n"
 		"  --bus system|none|auto   serve org.viommu1 on the system bus (default auto)\n"
+		"  --state PATH|none        state file for restarts (default " STATE_DEFAULT_PATH ")\n"
 		"  --log-level LEVEL        err, warning, notice, info or debug (default info)\n"
 		"  --help, --version\n");
 }
@@ -36,6 +43,23 @@ static void on_sigterm(evutil_socket_t sig, short events, void *arg)
 
 	log_info("%s: tearing every VM down and exiting", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(s->base);
+}
+
+/* An upgrade: exit non-zero without tearing anything down, so that
+ * Restart=on-failure starts the new binary with the stored fds. */
+static void on_sigusr2(evutil_socket_t sig, short events, void *arg)
+{
+	struct main_state *s = arg;
+
+	if (!fdstore_enabled() || !s->daemon.state_path) {
+		log_warning("SIGUSR2: no service manager fd store or no state file, so the VMs "
+			    "would not survive; ignored (SIGTERM stops the daemon)");
+		return;
+	}
+	log_notice("SIGUSR2: exiting for a restart; the service manager keeps every VM's fds");
+	state_commit(&s->daemon);
+	s->keep_vms = true;
 	event_base_loopbreak(s->base);
 }
 
@@ -108,6 +132,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "bus", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -118,7 +143,9 @@ int main(int argc, char **argv)
 		.peer_gone = daemon_peer_gone,
 	};
 	struct main_state s = { .config_path = NULL };
-	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL, *watchdog = NULL;
+	const char *state_path = STATE_DEFAULT_PATH;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL, *sigusr2 = NULL;
+	struct event *watchdog = NULL;
 	struct config *config = NULL;
 	char err[512];
 	int c, r, level;
@@ -148,6 +175,17 @@ int main(int argc, char **argv)
 				fprintf(stderr, "viommud: --bus takes system, none or auto, not \"%s\"\n",
 					optarg);
 				return 2;
+			}
+			break;
+		case 'S':
+			if (strcmp(optarg, "none") == 0) {
+				state_path = NULL;
+			} else if (optarg[0] != '/' || strlen(optarg) > 4000) {
+				fprintf(stderr, "viommud: --state wants an absolute path or \"none\", "
+						"not \"%s\"\n", optarg);
+				return 2;
+			} else {
+				state_path = optarg;
 			}
 			break;
 		case 'l':
@@ -196,6 +234,10 @@ int main(int argc, char **argv)
 		event_base_free(s.base);
 		return 1;
 	}
+	s.daemon.state_path = state_path;
+	r = state_prepare_dir(state_path);
+	if (r < 0)
+		log_warning("cannot create the directory of %s: %s", state_path, strerror(-r));
 	callbacks.userdata = &s.daemon;
 	r = server_new(s.base, &server_options, &callbacks, &s.daemon.server);
 	if (r < 0) {
@@ -204,13 +246,20 @@ int main(int argc, char **argv)
 		event_base_free(s.base);
 		return 1;
 	}
+	/* After the server took its listening socket from LISTEN_FDS; before
+	 * the loop serves a single call. */
+	daemon_adopt(&s.daemon);
 	daemon_apply_limits(&s.daemon);
 	sigterm = evsignal_new(s.base, SIGTERM, on_sigterm, &s);
 	sigint = evsignal_new(s.base, SIGINT, on_sigterm, &s);
 	sighup = evsignal_new(s.base, SIGHUP, on_sighup, &s);
-	if (!sigterm || !sigint || !sighup || event_add(sigterm, NULL) < 0 ||
-	    event_add(sigint, NULL) < 0 || event_add(sighup, NULL) < 0) {
+	sigusr2 = evsignal_new(s.base, SIGUSR2, on_sigusr2, &s);
+	if (!sigterm || !sigint || !sighup || !sigusr2 || event_add(sigterm, NULL) < 0 ||
+	    event_add(sigint, NULL) < 0 || event_add(sighup, NULL) < 0 ||
+	    event_add(sigusr2, NULL) < 0) {
 		log_error("cannot watch signals");
+		/* The VMs stay with the service manager for the next start. */
+		s.keep_vms = fdstore_enabled() && s.daemon.state_path;
 		r = -ENOMEM;
 	} else {
 		watchdog = watchdog_new(s.base);
@@ -226,6 +275,13 @@ int main(int argc, char **argv)
 		event_free(sigint);
 	if (sighup)
 		event_free(sighup);
+	if (sigusr2)
+		event_free(sigusr2);
+	if (s.keep_vms) {
+		/* Our copies close; the store's keep every kernel object alive. */
+		server_free(s.daemon.server);
+		_exit(EXIT_RESTART);
+	}
 	if (watchdog)
 		event_free(watchdog);
 	/* VMs first: their teardown may still emit on the connections. */

@@ -84,6 +84,8 @@ static int server_adopt_listen_fd(int *out)
 	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
 		int r = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0);
 
+		if (r == -EBADF)
+			continue;
 		if (r < 0)
 			return r;
 		if (r == 0)

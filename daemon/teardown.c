@@ -29,6 +29,8 @@ void vm_teardown(struct vm *vm)
 	if (vm->tearing_down)
 		return;
 	vm->tearing_down = true;
+	/* Out of the fd store first: what it keeps, it keeps alive and pinned. */
+	vm_fd_unstore(vm, "iommufd");
 	/* HW queues, highest index first (index n holds n-1), then event queues. */
 	for (struct viommu *v = vm->viommus; v; v = v->next) {
 		while (v->hw_queues) {

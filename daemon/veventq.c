@@ -131,11 +131,39 @@ static void veventq_on_readable(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/* The fd store names of a relayed queue: "eventq<ID>" and "eventq<ID>.notify". */
+static void veventq_store(struct veventq *q, bool store)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "eventq%u", q->kernel_id);
+	if (store)
+		vm_fd_store(q->viommu->vm, what, q->fd);
+	else
+		vm_fd_unstore(q->viommu->vm, what);
+	snprintf(what, sizeof(what), "eventq%u.notify", q->kernel_id);
+	if (store)
+		vm_fd_store(q->viommu->vm, what, q->notify_fd);
+	else
+		vm_fd_unstore(q->viommu->vm, what);
+}
+
+int veventq_watch(struct veventq *q)
+{
+	q->event = event_new(q->viommu->vm->daemon->base, q->fd, EV_READ | EV_PERSIST,
+			     veventq_on_readable, q);
+	if (!q->event || event_add(q->event, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 void veventq_destroy(struct veventq *q)
 {
 	struct viommu *v = q->viommu;
 	int r;
 
+	if (q->fd >= 0)
+		veventq_store(q, false);
 	if (q->event)
 		event_free(q->event);
 	if (q->fd >= 0)
@@ -210,11 +238,11 @@ int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_err
 	}
 	q->fd = fd;
 	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	q->event = event_new(v->vm->daemon->base, fd, EV_READ | EV_PERSIST, veventq_on_readable, q);
-	if (q->notify_fd < 0 || !q->event || event_add(q->event, NULL) < 0) {
+	if (q->notify_fd < 0 || veventq_watch(q) < 0) {
 		veventq_destroy(q);
 		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the event queue");
 	}
+	veventq_store(q, true);
 	/* Relayed: the VMM gets an eventfd that counts what was sent to it. */
 	return sd_bus_reply_method_return(m, "h", q->notify_fd);
 }

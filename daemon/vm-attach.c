@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "selftest.h"
+#include "state.h"
 #include "vfio.h"
 
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes. */
@@ -151,9 +152,10 @@ static void vm_device_on_request(evutil_socket_t fd, short events, void *arg)
 		return;
 	log_warning("VM %s: the kernel asks for %s back; detaching it", vm->name, dev->name);
 	vm_device_force_release(vm, vd);
+	state_commit(vm->daemon);
 }
 
-static void vm_device_watch_request(struct vm *vm, struct vm_device *vd)
+void vm_device_watch_request(struct vm *vm, struct vm_device *vd)
 {
 	struct vfio_dev_irq irq;
 
@@ -198,6 +200,19 @@ static void vm_device_free(struct vm *vm, struct vm_device *vd)
 	free(vd);
 }
 
+/* A VFIO cdev bound to the VM's iommufd keeps its binding across a restart
+ * only from the fd store: "dev.<PCI address>". */
+static void vm_device_store(struct vm *vm, struct vm_device *vd, bool store)
+{
+	char what[PCI_NAME_MAX + 8];
+
+	snprintf(what, sizeof(what), "dev.%s", vd->device->name);
+	if (store)
+		vm_fd_store(vm, what, vd->devfd);
+	else
+		vm_fd_unstore(vm, what);
+}
+
 /* The parent goes with the last device, unless a vIOMMU or domain holds it. */
 static void vm_drop_unused_parent(struct vm *vm)
 {
@@ -226,6 +241,7 @@ void vm_device_release(struct vm *vm, struct vm_device *vd)
 				log_warning("VM %s: cannot remove mock device %s: %s", vm->name,
 					    dev->name, strerror(-r));
 		} else if (vd->devfd >= 0) {
+			vm_device_store(vm, vd, false);
 			vm_device_unwatch_request(vd);
 			vfio_device_detach_pt(vd->devfd);
 			/* Closing the cdev unbinds it from the iommufd. */
@@ -299,6 +315,7 @@ static int vm_attach_vfio(struct vm *vm, struct vm_device *vd, const uint8_t *to
 	if (r < 0)
 		return error_kernel(error, r, "VFIO_DEVICE_BIND_IOMMUFD", dev->name);
 	vm_device_watch_request(vm, vd);
+	vm_device_store(vm, vd, true);
 	return 0;
 }
 
@@ -310,6 +327,7 @@ static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
 	if (dev->mock && vd->stdev_id)
 		iommufd_destroy(vm->iommufd, vd->stdev_id);
 	if (vd->devfd >= 0) {
+		vm_device_store(vm, vd, false);
 		vm_device_unwatch_request(vd);
 		close(vd->devfd);
 	}

@@ -42,6 +42,8 @@ static int prop_basic(sd_bus *bus, const char *path, const char *iface, const ch
 		return sd_bus_message_append(reply, "b", vm->dirty_tracking_enabled);
 	if (strcmp(property, "MappedBytes") == 0)
 		return sd_bus_message_append(reply, "t", vm->mapped_bytes);
+	if (strcmp(property, "Claimed") == 0)
+		return sd_bus_message_append(reply, "b", !vm->unclaimed);
 	if (strcmp(property, "IoasId") == 0)
 		return sd_bus_message_append(reply, "u", vm->ioas_id);
 	if (strcmp(property, "ParentId") == 0)
@@ -313,6 +315,29 @@ static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error 
 	return r;
 }
 
+/* After a restart: the owner's new connection takes the VM over. */
+static int method_claim(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	struct server_peer peer;
+	int r = daemon_caller(m, &peer, error);
+
+	if (r < 0)
+		return r;
+	if (peer.uid != vm->owner)
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "VM %s belongs to uid %u: only its owner may claim it", vm->name,
+				 (unsigned int)vm->owner);
+	if (!vm->unclaimed && strcmp(vm->peer_id, peer.id) != 0 &&
+	    server_peer_bus(vm->daemon->server, vm->peer_id))
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "VM %s is held by the live connection %s", vm->name, vm->peer_id);
+	snprintf(vm->peer_id, sizeof(vm->peer_id), "%s", peer.id);
+	vm->unclaimed = false;
+	audit_message(m, "claim", vm->name, NULL);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
@@ -334,6 +359,7 @@ const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("Claimed", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
@@ -378,6 +404,7 @@ const sd_bus_vtable vm_vtable[] = {
 					 SD_BUS_PARAM(bitmap) SD_BUS_PARAM(flags),
 				 "t", SD_BUS_PARAM(dirty_pages), vm_method_read_dirty_bitmap,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Claim", "", "", method_claim, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

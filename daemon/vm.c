@@ -41,7 +41,7 @@ struct vm_device *vm_device_of(struct vm *vm, const struct device *dev)
 }
 
 /* Letters, digits, '.', '_' and '-': safe in logs, paths and file names. */
-static bool vm_name_valid(const char *name)
+bool vm_name_valid(const char *name)
 {
 	size_t len = strlen(name);
 
@@ -205,6 +205,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		}
 		vm_refresh_ranges(vm);
 	}
+	vm_fd_store(vm, "iommufd", vm->iommufd);
 	for (tail = &d->vms; *tail; tail = &(*tail)->next)
 		;
 	*tail = vm;
@@ -213,6 +214,27 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	daemon_update_status(d);
 	*out = vm;
 	return 0;
+}
+
+void vm_fd_name(const struct vm *vm, const char *what, char *buf, size_t len)
+{
+	fdstore_name(buf, len, vm->id, what);
+}
+
+void vm_fd_store(const struct vm *vm, const char *what, int fd)
+{
+	char name[FDSTORE_NAME_MAX];
+
+	vm_fd_name(vm, what, name, sizeof(name));
+	fdstore_add(name, &fd, 1, true);
+}
+
+void vm_fd_unstore(const struct vm *vm, const char *what)
+{
+	char name[FDSTORE_NAME_MAX];
+
+	vm_fd_name(vm, what, name, sizeof(name));
+	fdstore_remove(name);
 }
 
 void vm_free(struct vm *vm)

@@ -69,7 +69,7 @@ struct selftest_hwpt_invalidate {
 static bool tap;
 
 /* In TAP mode everything but the result line is a comment on stdout. */
-static void vreport(FILE *f, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vreport(FILE *f, const char *fmt, va_list ap)
 {
 	if (tap) {
 		f = stdout;

@@ -13,6 +13,8 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	libevent-dev libsystemd-dev libjson-c-dev libnl-3-dev libnl-genl-3-dev
 	python3 clang dbus ca-certificates dpkg-dev xz-utils scdoc
+	# scripts/fuzz.sh: libFuzzer and the sanitizer runtimes of clang 14
+	libclang-rt-14-dev
 	# test guest: QEMU, the guest's poweroff, and building its kernel
 	qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev rsync
 	# the units test: systemd-analyze, systemd-sysusers, systemd-tmpfiles, and

@@ -46,6 +46,12 @@ for b in "${builds[@]}"; do
 	fi
 done
 
+# The libFuzzer harnesses, each for a bounded time under ASan+UBSan.
+echo "== fuzzing (${FUZZ_SECONDS:-30} s per harness)"
+if ! FUZZ_SECONDS="${FUZZ_SECONDS:-30}" scripts/fuzz.sh; then
+	status=1
+fi
+
 # One closing line over both builds, from meson's own logs.
 python3 - "${builds[@]/#/build-test-}" <<'PY'
 import json, sys

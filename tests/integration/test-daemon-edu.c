@@ -15,26 +15,11 @@
 
 #include "check.h"
 #include "client.h"
+#include "edu.h"
 #include "iommufd.h"
 #include "pci-sysfs.h"
 #include "selftest.h"
 #include "vfio.h"
-
-#define EDU_VENDOR 0x1234
-#define EDU_DEVICE 0x11e8
-#define EDU_BAR0_SIZE (1u << 20)
-#define EDU_ID 0x00
-#define EDU_DMA_SRC 0x80
-#define EDU_DMA_DST 0x88
-#define EDU_DMA_COUNT 0x90
-#define EDU_DMA_CMD 0x98
-#define EDU_DMA_RUN 0x1
-#define EDU_DMA_TO_RAM 0x2
-#define EDU_DMA_BUF 0x40000
-
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
 
 #define MEMFD_SIZE 0x10000ull
 #define IOVA_SRC 0x100000ull /* memfd [0, 0x1000) */
@@ -47,8 +32,7 @@ static struct pci_sysfs_device edu;
 static char *dev, *vm;
 static int memfd = -1, devfd = -1;
 static uint8_t *mem = MAP_FAILED;
-static volatile uint8_t *bar;
-static size_t bar_len;
+static struct edu edu_dev;
 static int fds_at_start;
 
 static int pins_are(const void *va, uint64_t len, uint32_t refs)
@@ -62,35 +46,10 @@ static int pins_are(const void *va, uint64_t len, uint32_t refs)
 	return r;
 }
 
-static void reg_write(unsigned int off, uint64_t v)
-{
-	*(volatile uint64_t *)(bar + off) = v;
-}
-
-static uint64_t reg_read(unsigned int off)
-{
-	return *(volatile uint64_t *)(bar + off);
-}
-
-static void edu_dma(uint64_t src, uint64_t dst, uint64_t len, bool to_ram)
-{
-	struct timespec ms = { 0, 1000000 };
-	int i;
-
-	reg_write(EDU_DMA_SRC, src);
-	reg_write(EDU_DMA_DST, dst);
-	reg_write(EDU_DMA_COUNT, len);
-	reg_write(EDU_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
-	for (i = 0; i < 5000 && (reg_read(EDU_DMA_CMD) & EDU_DMA_RUN); i++)
-		nanosleep(&ms, NULL);
-	CHECK(i < 5000);
-}
-
 /* memfd[0..COPY_LEN) -> the edu's buffer -> memfd[0x1000..0x1000 + COPY_LEN). */
-static void edu_copy(void)
+static void edu_copy_check(void)
 {
-	edu_dma(IOVA_SRC, EDU_DMA_BUF, COPY_LEN, false);
-	edu_dma(EDU_DMA_BUF, IOVA_DST, COPY_LEN, true);
+	CHECK_OK(edu_copy(&edu_dev, IOVA_SRC, IOVA_DST, COPY_LEN));
 }
 
 static bool all_zero(const uint8_t *p, size_t len)
@@ -174,23 +133,15 @@ static void test_attach_and_map(void)
 static void test_dma(void)
 {
 	uint64_t unmapped = 0;
-	uint16_t cmd = 0;
-	void *p = NULL;
 
 	CHECK(vm && mem != MAP_FAILED);
 	CHECK_DBUS_OK(&c, vc_get_fd(&c, vm, dev, &devfd));
-	CHECK_OK(vfio_device_config_read(devfd, PCI_COMMAND, &cmd, sizeof(cmd)));
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	CHECK_OK(vfio_device_config_write(devfd, PCI_COMMAND, &cmd, sizeof(cmd)));
-	CHECK_OK(vfio_device_map_bar(devfd, 0, &p, &bar_len));
-	bar = p;
-	CHECK_EQ(bar_len, EDU_BAR0_SIZE);
-	CHECK_EQ(*(volatile uint32_t *)(bar + EDU_ID), 0x010000ed);
+	CHECK_OK(edu_open(devfd, &edu_dev));
 
 	/* Mapped: the bytes land in the memfd. */
 	for (unsigned int i = 0; i < COPY_LEN; i++)
 		mem[i] = (uint8_t)(i * 7 + 3);
-	edu_copy();
+	edu_copy_check();
 	CHECK(memcmp(mem + 0x1000, mem, COPY_LEN) == 0);
 
 	/* The destination unmapped through the daemon: nothing lands. */
@@ -201,12 +152,12 @@ static void test_dma(void)
 	CHECK_EQ(unmapped, MEMFD_SIZE - 0x1000);
 	CHECK_OK(pins_are(mem + 0x1000, MEMFD_SIZE - 0x1000, 0));
 	CHECK_OK(pins_are(mem, 0x1000, 1));
-	edu_copy();
+	edu_copy_check();
 	CHECK(all_zero(mem + 0x1000, COPY_LEN));
 
 	/* Mapped again: the device still works, so the unmap was the cause. */
 	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0x1000, MEMFD_SIZE - 0x1000, IOVA_DST, RW));
-	edu_copy();
+	edu_copy_check();
 	CHECK(memcmp(mem + 0x1000, mem, COPY_LEN) == 0);
 }
 
@@ -218,10 +169,7 @@ static void test_destroy(void)
 
 	CHECK(vm);
 	/* Our copies first: a held device fd keeps the device from its driver. */
-	if (bar) {
-		CHECK_OK(vfio_device_unmap_bar((void *)bar, bar_len));
-		bar = NULL;
-	}
+	edu_close(&edu_dev);
 	if (devfd >= 0) {
 		CHECK(close(devfd) == 0);
 		devfd = -1;

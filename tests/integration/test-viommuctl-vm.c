@@ -24,7 +24,7 @@
 
 static struct vc c;
 
-static void die(const char *what)
+_Noreturn static void die(const char *what)
 {
 	fprintf(stderr, "test-viommuctl-vm: %s: %s: %s\n", what, vc_error_name(&c),
 		vc_error_message(&c));

@@ -5,7 +5,8 @@
 # guest with {"mock_devices": 2, "allowed_devices": ["1234:11e8"],
 # "bind_on_demand": true}): every verb, human output by its key strings, JSON
 # output field by field against the daemon's own Describe(), error cases and
-# exit codes, and monitor following a reload. Prints TAP.
+# exit codes, and monitor following a reload. No service manager runs the
+# daemon, so there are no orphans. Prints TAP.
 #
 #   test-viommuctl.sh VIOMMUCTL HELPER
 #
@@ -110,10 +111,12 @@ run 2 "bad DEV path" bind /org/viommu1/vm/1
 run 2 "bad VM name" vm show 'bad name!'
 run 2 "extra argument to status" status now
 run 2 "--socket with --system" --socket /x --system status
+run 2 "orphan name with ':'" orphan release 'a:b'
+has "$tmp/err" "bad orphan name named on stderr" '"a:b" is no orphan name'
 run 0 "--help" --help
 has "$tmp/out" "--help lists every verb" '^  status' '^  devices' '^  device show DEV' \
 	'^  hw-info DEV' '^  bind DEV' '^  unbind DEV' '^  vms' '^  vm show VM' '^  vm destroy VM' \
-	'^  describe' '^  monitor'
+	'^  describe' '^  monitor' '^  orphans' '^  orphan release NAME'
 run 0 "--version" --version
 has "$tmp/out" "--version prints a version" '^viommuctl [0-9]'
 run 1 "--socket to nothing" --socket "$tmp/none.sock" status
@@ -140,6 +143,16 @@ assert "selftest" in out["kernel_features"] and "iommufd" in out["kernel_feature
 assert out["socket"] == "/run/viommud-test/viommud.sock"'
 VIOMMU_SOCKET=/nonexistent run 0 "--socket wins over VIOMMU_SOCKET" \
 	--socket "$dir/viommud.sock" status
+
+# --- orphans, orphan release: none without a service manager ---
+run 0 "orphans with none" orphans
+has "$tmp/out" "orphans says there are none" '^Orphaned fds: none$'
+run 0 "orphans --json" --json orphans
+describe
+pycheck "orphans --json is [] as Describe() has it" 'assert out == [] == desc["orphans"], out'
+run 1 "orphan release of an unknown name" orphan release vm9.iommufd
+has "$tmp/err" "unknown orphan error is the daemon's" \
+	'^viommuctl: orphan release vm9\.iommufd: org\.viommu1\.Error\.NotFound: '
 
 # --- devices, device show, hw-info, bind, unbind ---
 run 0 "devices" devices
@@ -235,13 +248,15 @@ pycheck "vms --json matches Describe()" '
 assert len(out) == len(desc["vms"])
 for v in desc["vms"]:
     m = [o for o in out if o["path"] == v["path"]][0]
-    same(m, v, ["path", "name", "owner", "mode", "persist", "shared", "mapped_bytes"], v["name"])
+    same(m, v, ["path", "name", "owner", "mode", "persist", "claimed", "shared", "mapped_bytes"],
+         v["name"])
     assert m["device_count"] == len(v["devices"]) and m["viommu_count"] == len(v["viommus"])
     assert m["domain_count"] == len(v["domains"])'
 run 0 "vm show guest1" vm show guest1
 has "$tmp/out" "vm show" '^Name: +guest1$' '^Mode: +managed$' '^Owner: +0$' \
-	'^Persistent: +yes$' '^Fast path handed out: +yes$' '^Nesting parent: +yes$' \
-	'^IOAS ID: +[1-9]' '^Parent HWPT ID: +[1-9]' '^Mapped: +1\.0 MiB \(1048576\)$' \
+	'^Persistent: +yes$' '^Claimed: +yes$' '^Fast path handed out: +yes$' \
+	'^Nesting parent: +yes$' '^IOAS ID: +[1-9]' '^Parent HWPT ID: +[1-9]' \
+	'^Mapped: +1\.0 MiB \(1048576\)$' \
 	'^IOVA ranges:$' '^  START +LAST$' '^  0x[0-9a-f]+ +0x[0-9a-f]+$' \
 	'^Devices:$' '^  selftest0 +selftest +- +domain/[0-9]+$' \
 	'^vIOMMUs:$' '^  viommu/[0-9]+ +selftest +[1-9]' \
@@ -252,8 +267,9 @@ sed 's/^/# /' "$tmp/show-human"
 run 0 "vm show by path --json" --json vm show "$vm"
 pycheck "vm show --json matches Describe() field by field" '
 v = [x for x in desc["vms"] if x["name"] == "guest1"][0]
-same(out, v, ["path", "name", "owner", "mode", "persist", "pasid", "shared", "nesting",
-              "ioas_id", "parent_id", "mapped_bytes"], "vm")
+same(out, v, ["path", "name", "owner", "mode", "persist", "claimed", "pasid", "shared",
+              "nesting", "ioas_id", "parent_id", "mapped_bytes"], "vm")
+assert out["claimed"] is True, out["claimed"]
 assert out["iova_ranges"] == v["iova_ranges"], (out["iova_ranges"], v["iova_ranges"])
 for key, fields in [("devices", ["path", "name", "domain"]),
                     ("viommus", ["path", "type", "kernel_id", "invalidations", "mmap_offset",

@@ -363,6 +363,13 @@ static void test_structure_bad(void)
 		      "(\\n, \\t, \\u00XX)" },
 		{ "{ \"mock_devices\": 1,\n  \"mock_devices\": 2 }",
 		  SRC ": line 2, column 3: key \"mock_devices\" given twice (first at line 1, column 3)" },
+		/* Keys compare decoded: an escape is no way around "given twice". */
+		{ "{ \"vm_users\": [0], \"vm\\u005fusers\": [1] }", 
+		  SRC ": line 1, column 20: key \"vm_users\" given twice (first at line 1, column 3)" },
+		{ "{ \"mock_devices\\u0000junk\": 3 }", 
+		  SRC ": line 1, column 3: a key contains a NUL character (\\u0000)" },
+		{ "{ \"mock_devices\": 1, \"mock_devices\\u0000\": 2 }", 
+		  SRC ": line 1, column 22: a key contains a NUL character (\\u0000)" },
 		{ "{ \"a\": \"\xc3\xa9\xff\" }", SRC ": line 1, column 10: not valid UTF-8 (byte 0xff)" },
 		{ "{ \"a\": \"\xc0\xaf\" }", SRC ": line 1, column 9: not valid UTF-8 (byte 0xc0)" },
 		{ "{ \"a\": \"\xed\xa0\x80\" }", SRC ": line 1, column 9: not valid UTF-8 (byte 0xed)" },

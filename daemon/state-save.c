@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Writing the object model and the intent record (see state.h). */
+#include "state.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* json-c calls return 0 or -1 and take ownership of the value either way. */
+static int put(struct json_object *obj, const char *key, struct json_object *value)
+{
+	if (!value)
+		return -ENOMEM;
+	return json_object_object_add(obj, key, value) < 0 ? -ENOMEM : 0;
+}
+
+static int put_u64(struct json_object *obj, const char *key, uint64_t v)
+{
+	return put(obj, key, json_object_new_uint64(v));
+}
+
+static int put_bool(struct json_object *obj, const char *key, bool v)
+{
+	return put(obj, key, json_object_new_boolean(v));
+}
+
+static int put_str(struct json_object *obj, const char *key, const char *v)
+{
+	return put(obj, key, json_object_new_string(v ? v : ""));
+}
+
+static int push(struct json_object *array, struct json_object *value)
+{
+	if (!value)
+		return -ENOMEM;
+	return json_object_array_add(array, value) < 0 ? -ENOMEM : 0;
+}
+
+static struct json_object *new_or_free(struct json_object *o, int r)
+{
+	if (r < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *save_device(const void *item)
+{
+	const struct vm_device *vd = item;
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_str(o, "name", vd->device->name);
+	if (r == 0)
+		r = put_u64(o, "dev_id", vd->dev_id);
+	if (r == 0)
+		r = put_u64(o, "stdev_id", vd->stdev_id);
+	if (r == 0)
+		r = put_u64(o, "pt_id", vd->pt_id);
+	if (r == 0)
+		r = put_str(o, "domain", vd->domain ? vd->domain->path : "");
+	if (r == 0)
+		r = put_bool(o, "pasid_attached", vd->pasid_attached);
+	if (r == 0)
+		r = put_u64(o, "pasid", vd->pasid);
+	if (r == 0)
+		r = put_bool(o, "fd_handed_out", vd->fd_handed_out);
+	return new_or_free(o, r);
+}
+
+static struct json_object *save_viommu(const void *item)
+{
+	const struct viommu *v = item;
+	struct json_object *o = json_object_new_object(), *qs = json_object_new_array(),
+			   *hws = json_object_new_array();
+	int r = o && qs && hws ? 0 : -ENOMEM;
+
+	for (const struct veventq *q = v->veventqs; r == 0 && q; q = q->next) {
+		struct json_object *e = json_object_new_object();
+
+		r = e ? 0 : -ENOMEM;
+		if (r == 0)
+			r = put_u64(e, "kernel_id", q->kernel_id);
+		if (r == 0)
+			r = put_u64(e, "type", q->type);
+		if (r == 0)
+			r = put_bool(e, "relay", q->relay);
+		if (r == 0)
+			r = push(qs, e);
+		else
+			json_object_put(e);
+	}
+	for (const struct hw_queue *q = v->hw_queues; r == 0 && q; q = q->next) {
+		struct json_object *e = json_object_new_object();
+
+		r = e ? 0 : -ENOMEM;
+		if (r == 0)
+			r = put_str(e, "path", q->path);
+		if (r == 0)
+			r = put_u64(e, "kernel_id", q->kernel_id);
+		if (r == 0)
+			r = put_u64(e, "type", q->type);
+		if (r == 0)
+			r = put_u64(e, "index", q->index);
+		if (r == 0)
+			r = put_u64(e, "base_iova", q->base_iova);
+		if (r == 0)
+			r = put_u64(e, "length", q->length);
+		if (r == 0)
+			r = push(hws, e);
+		else
+			json_object_put(e);
+	}
+	if (r == 0)
+		r = put_str(o, "path", v->path);
+	if (r == 0)
+		r = put_u64(o, "kernel_id", v->kernel_id);
+	if (r == 0)
+		r = put_u64(o, "type", v->type);
+	if (r == 0)
+		r = put_str(o, "vendor", v->vendor->name);
+	if (r == 0)
+		r = put_str(o, "iommu", v->iommu);
+	if (r == 0)
+		r = put_u64(o, "invalidations", v->invalidations);
+	if (r == 0)
+		r = put_bool(o, "has_mmap", v->has_mmap);
+	if (r == 0)
+		r = put_u64(o, "mmap_offset", v->mmap_offset);
+	if (r == 0)
+		r = put_u64(o, "mmap_length", v->mmap_length);
+	if (r == 0) {
+		r = put(o, "veventqs", qs);
+		qs = NULL;
+	}
+	if (r == 0) {
+		r = put(o, "hw_queues", hws);
+		hws = NULL;
+	}
+	json_object_put(qs);
+	json_object_put(hws);
+	return new_or_free(o, r);
+}
+
+static struct json_object *save_domain(const void *item)
+{
+	const struct domain *dom = item;
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_str(o, "path", dom->path);
+	if (r == 0)
+		r = put_u64(o, "kernel_id", dom->kernel_id);
+	if (r == 0)
+		r = put_u64(o, "data_type", dom->data_type);
+	if (r == 0)
+		r = put_str(o, "vendor", dom->vendor ? dom->vendor->name : "");
+	if (r == 0)
+		r = put_str(o, "viommu", dom->viommu ? dom->viommu->path : "");
+	if (r == 0)
+		r = put_str(o, "fault", dom->fault ? dom->fault->path : "");
+	if (r == 0)
+		r = put_u64(o, "invalidations", dom->invalidations);
+	return new_or_free(o, r);
+}
+
+static struct json_object *save_vdevice(const void *item)
+{
+	const struct vdevice *v = item;
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_str(o, "path", v->path);
+	if (r == 0)
+		r = put_str(o, "viommu", v->viommu->path);
+	if (r == 0)
+		r = put_str(o, "device", v->device->name);
+	if (r == 0)
+		r = put_u64(o, "virt_id", v->virt_id);
+	if (r == 0)
+		r = put_u64(o, "kernel_id", v->kernel_id);
+	return new_or_free(o, r);
+}
+
+static struct json_object *save_fault_queue(const void *item)
+{
+	const struct fault_queue *q = item;
+	struct json_object *o = json_object_new_object(), *pending = json_object_new_array();
+	int r = o && pending ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < q->npending; i++)
+		r = push(pending, json_object_new_uint64(q->pending[i]));
+	if (r == 0)
+		r = put_str(o, "path", q->path);
+	if (r == 0)
+		r = put_u64(o, "kernel_id", q->kernel_id);
+	if (r == 0)
+		r = put_bool(o, "relay", q->relay);
+	if (r == 0)
+		r = put_u64(o, "faults", q->faults);
+	if (r == 0)
+		r = put_u64(o, "responses", q->responses);
+	if (r == 0) {
+		r = put(o, "pending", pending);
+		pending = NULL;
+	}
+	json_object_put(pending);
+	return new_or_free(o, r);
+}
+
+/* Every list of the model links through a first member "next". */
+_Static_assert(offsetof(struct vm_mapping, next) == 0, "next first");
+_Static_assert(offsetof(struct vm_device, next) == 0, "next first");
+_Static_assert(offsetof(struct viommu, next) == 0, "next first");
+_Static_assert(offsetof(struct fault_queue, next) == 0, "next first");
+_Static_assert(offsetof(struct domain, next) == 0, "next first");
+_Static_assert(offsetof(struct vdevice, next) == 0, "next first");
+
+typedef struct json_object *(*save_fn)(const void *item);
+
+/* A list of the VM, each item saved by fn, as an array under key. */
+static int save_list(struct json_object *o, const char *key, const void *head, save_fn fn)
+{
+	struct json_object *a = json_object_new_array();
+	int r = a ? 0 : -ENOMEM;
+
+	for (const void *p = head; r == 0 && p; p = *(const void *const *)p)
+		r = push(a, fn(p));
+	if (r == 0)
+		return put(o, key, a);
+	json_object_put(a);
+	return r;
+}
+
+static struct json_object *save_mapping(const void *item)
+{
+	const struct vm_mapping *map = item;
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_u64(o, "iova", map->iova);
+	if (r == 0)
+		r = put_u64(o, "length", map->length);
+	return new_or_free(o, r);
+}
+
+static struct json_object *save_vm(const void *item)
+{
+	const struct vm *vm = item;
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_u64(o, "id", vm->id);
+	if (r == 0)
+		r = put_str(o, "name", vm->name);
+	if (r == 0)
+		r = put_u64(o, "owner", vm->owner);
+	if (r == 0)
+		r = put_str(o, "mode", vm->mode == VM_MODE_BROKER ? "broker" : "managed");
+	if (r == 0)
+		r = put_bool(o, "persist", vm->persist);
+	if (r == 0)
+		r = put_bool(o, "pasid", vm->pasid);
+	if (r == 0)
+		r = put_bool(o, "shared", vm->shared);
+	if (r == 0)
+		r = put_bool(o, "nesting", vm->nesting);
+	if (r == 0)
+		r = put_bool(o, "dirty_tracking", vm->dirty_tracking);
+	if (r == 0)
+		r = put_bool(o, "dirty_tracking_enabled", vm->dirty_tracking_enabled);
+	if (r == 0)
+		r = put_u64(o, "ioas_id", vm->ioas_id);
+	if (r == 0)
+		r = put_u64(o, "parent_id", vm->parent_id);
+	if (r == 0)
+		r = put_u64(o, "next_object", vm->next_object);
+	if (r == 0)
+		r = save_list(o, "mappings", vm->mappings, save_mapping);
+	if (r == 0)
+		r = save_list(o, "devices", vm->devices, save_device);
+	if (r == 0)
+		r = save_list(o, "viommus", vm->viommus, save_viommu);
+	if (r == 0)
+		r = save_list(o, "fault_queues", vm->fault_queues, save_fault_queue);
+	if (r == 0)
+		r = save_list(o, "domains", vm->domains, save_domain);
+	if (r == 0)
+		r = save_list(o, "vdevices", vm->vdevices, save_vdevice);
+	return new_or_free(o, r);
+}
+
+/* Devices the daemon bound to vfio-pci: a restarted daemon still gives them back. */
+static struct json_object *save_bound(const struct device *dev)
+{
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_str(o, "name", dev->name);
+	if (r == 0)
+		r = put_str(o, "driver", dev->saved.driver);
+	if (r == 0)
+		r = put_str(o, "driver_override", dev->saved.driver_override);
+	return new_or_free(o, r);
+}
+
+static struct json_object *save_intent(const struct state_intent *in)
+{
+	struct json_object *o = json_object_new_object();
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = put_str(o, "op", in->op);
+	if (r == 0)
+		r = put_str(o, "path", in->path);
+	if (r == 0)
+		r = put_u64(o, "vm", in->vm);
+	if (r == 0 && in->has_range)
+		r = put_u64(o, "iova", in->iova);
+	if (r == 0 && in->has_range)
+		r = put_u64(o, "length", in->length);
+	return new_or_free(o, r);
+}
+
+int state_to_json(const struct daemon *d, struct json_object **out)
+{
+	struct json_object *o = json_object_new_object(), *bound = json_object_new_array();
+	int r = o && bound ? 0 : -ENOMEM;
+
+	for (const struct device *dev = d->devices; r == 0 && dev; dev = dev->next)
+		if (dev->daemon_bound)
+			r = push(bound, save_bound(dev));
+	if (r == 0)
+		r = put_u64(o, "version", STATE_VERSION);
+	if (r == 0)
+		r = put_u64(o, "next_vm_id", d->next_vm_id);
+	if (r == 0) {
+		r = put(o, "bound_devices", bound);
+		bound = NULL;
+	}
+	if (r == 0 && d->intent.active)
+		r = put(o, "intent", save_intent(&d->intent));
+	if (r == 0)
+		r = save_list(o, "vms", d->vms, save_vm);
+	json_object_put(bound);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*out = o;
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int state_write(struct daemon *d)
+{
+	char tmp[4096];
+	struct json_object *o = NULL;
+	const char *text;
+	int fd, r;
+
+	if (!d->state_path)
+		return 0;
+	r = state_to_json(d, &o);
+	if (r < 0)
+		goto fail;
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = write_all(fd, text, strlen(text));
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && rename(tmp, d->state_path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+fail:
+	json_object_put(o);
+	if (r < 0)
+		log_error("cannot write the state file %s: %s; a restart would lose the VMs",
+			  d->state_path, strerror(-r));
+	return r;
+}
+
+int state_prepare_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (!path)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int state_begin(struct daemon *d, const char *op, const char *path)
+{
+	struct state_intent *in = &d->intent;
+	unsigned int vm = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->active = true;
+	snprintf(in->op, sizeof(in->op), "%s", op);
+	snprintf(in->path, sizeof(in->path), "%s", path);
+	/* /org/viommu1/vm/<id>[/...] names its VM; CreateVm makes next_vm_id. */
+	if (sscanf(path, VIOMMU_VM_PREFIX "/%u", &vm) == 1)
+		in->vm = vm;
+	else if (strcmp(op, "CreateVm") == 0)
+		in->vm = d->next_vm_id;
+	return state_write(d);
+}
+
+int state_begin_range(struct daemon *d, uint64_t iova, uint64_t length)
+{
+	d->intent.has_range = true;
+	d->intent.iova = iova;
+	d->intent.length = length;
+	return state_write(d);
+}
+
+int state_commit(struct daemon *d)
+{
+	d->intent.active = false;
+	return state_write(d);
+}
+
+/* Calls that never change what the state file holds: no intent for them.
+ * Invalidate is the hot path; the others only read. */
+static bool member_is_read_only(const char *iface, const char *member)
+{
+	static const char *const read_only[] = {
+		"ListDevices", "ListVms", "Describe", "Invalidate", "ReadDirtyBitmap",
+		"ListOrphans", "Get", "GetAll", "Introspect", "Ping", "GetMachineId",
+	};
+
+	if (iface && strcmp(iface, "org.freedesktop.DBus.Properties") == 0 &&
+	    strcmp(member, "Set") != 0)
+		return true;
+	for (size_t i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
+		if (strcmp(member, read_only[i]) == 0)
+			return true;
+	return false;
+}
+
+int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	const char *member, *path;
+
+	if (!sd_bus_message_is_method_call(m, NULL, NULL))
+		return 0;
+	member = sd_bus_message_get_member(m);
+	path = sd_bus_message_get_path(m);
+	if (!member || !path || member_is_read_only(sd_bus_message_get_interface(m), member))
+		return 0;
+	/* A call that did not commit (an error path) is over: its intent too. */
+	if (d->intent.active)
+		state_commit(d);
+	state_begin(d, member, path);
+	event_active(d->commit_event, 0, 0);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The object model on disk (/run/viommud/state.json), so that a restarted
+ * daemon adopts every VM from the fds the service manager kept.
+ *
+ * Commit protocol: an intent record naming the call is written before any
+ * kernel change a D-Bus call makes (state_begin, from a bus filter), new fds
+ * go to the fd store, and the state with the intent cleared is written before
+ * the reply (state_commit). A start that finds an intent resolves it: a create
+ * is rolled back, a destroy or unmap is finished.
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon.h"
+
+#define STATE_DEFAULT_PATH "/run/viommud/state.json"
+#define STATE_VERSION 1
+
+
+/* state-save.c */
+/* The whole model, intent included, as JSON. */
+int state_to_json(const struct daemon *d, struct json_object **out);
+/* Creates the state file's directory (not its parents). */
+int state_prepare_dir(const char *path);
+/* Writes the state atomically (temporary file, fsync, rename). */
+int state_write(struct daemon *d);
+/* Records that the call op on path is about to change the kernel. */
+int state_begin(struct daemon *d, const char *op, const char *path);
+/* Adds the range MapMemory or UnmapMemory is about to change. */
+int state_begin_range(struct daemon *d, uint64_t iova, uint64_t length);
+/* The change is done (or undone): the intent is cleared and the state written. */
+int state_commit(struct daemon *d);
+/* A bus filter calling state_begin for every call that may change state. */
+int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+/* state-load.c */
+/*
+ * Parses a state file into VMs not yet linked to the daemon (fds -1; devices
+ * resolved by name against d's inventory, mock devices added to it). *vms
+ * gets the list, *intent the unresolved intent (if any), *next_vm_id the
+ * counter. err gets what is wrong with a document that does not parse.
+ */
+int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
+		struct state_intent *intent, unsigned int *next_vm_id, char *err, size_t errlen);
+/* Frees a list of parsed, never adopted VMs (no fds, no kernel calls). */
+void state_free_parsed(struct vm *vms);
+
+/* adopt.c */
+/* Adopts the stored fds and the state file's VMs; the rest become orphans. */
+int daemon_adopt(struct daemon *d);
+/* Closes the orphaned fds stored under name; -ENOENT when there are none. */
+int daemon_release_orphan(struct daemon *d, const char *name);

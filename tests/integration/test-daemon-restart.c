@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Restart survival, under fdstore-manager.py (a stand-in for systemd 252's
+ * fd store; run-daemon --fdstore). Config: {"mock_devices": 4,
+ * "allowed_devices": ["1234:11e8"], "bind_on_demand": true,
+ * "fast_path_users": [0], "claim_grace_seconds": 30}.
+ *
+ * Four VMs are set up (mock devices nested on a vIOMMU, a relayed event
+ * queue, the edu device doing DMA, a persistent one); then the daemon is
+ * killed with SIGKILL 20 times while a second process keeps creating VMs and
+ * mapping memory. After every restart each VM is there with the same object
+ * paths and kernel IDs, waits for its owner's Claim, its memory is still
+ * pinned, the edu's DMA still lands, events are relayed again, and no stored
+ * fd is left unexplained. A corrupt state file turns the VMs' fds into
+ * orphans, which ReleaseOrphan frees.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "client.h"
+#include "edu.h"
+#include "iommufd.h"
+#include "pci-sysfs.h"
+#include "selftest.h"
+
+#define MEM_SIZE (2ull << 20)
+#define IOVA_MOCK 0x1000000ull /* the mock aperture starts at 16 MiB */
+#define EDU_MEM 0x10000ull
+#define IOVA_EDU_SRC 0x100000ull
+#define IOVA_EDU_DST 0x101000ull
+#define COPY_LEN 256
+#define KILLS 20
+#define VIRT_ID 0x42
+#define RW (KABI_IOMMU_IOAS_MAP_READABLE | KABI_IOMMU_IOAS_MAP_WRITEABLE)
+#define WAIT_SECONDS 30
+
+enum { VM_MOCK, VM_EVENTS, VM_EDU, VM_KEEP, NVMS };
+static const char *const vm_names[NVMS] = { "mock", "events", "edu", "keep" };
+
+static struct vc c;
+static char *vms[NVMS];
+static char *snapshots[NVMS];
+static char *events_viommu;
+static uint8_t *mem = MAP_FAILED, *edu_mem = MAP_FAILED;
+static int memfd = -1, edu_memfd = -1, edu_devfd = -1, events_iommufd = -1, events_efd = -1;
+static uint32_t events_dev_id;
+static struct edu edu_dev;
+static bool have_edu;
+static pid_t churner = -1;
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The daemon's pid from the manager's status.json; 0 unless it is ready. */
+static pid_t daemon_pid(void)
+{
+	const char *path = getenv("VIOMMUD_MANAGER_STATUS");
+	struct json_object *root, *v;
+	pid_t pid = 0;
+
+	if (!path)
+		return 0;
+	root = json_object_from_file(path);
+	if (!root)
+		return 0;
+	if (json_object_object_get_ex(root, "ready", &v) && json_object_get_boolean(v) &&
+	    json_object_object_get_ex(root, "pid", &v))
+		pid = (pid_t)json_object_get_int(v);
+	json_object_put(root);
+	return pid;
+}
+
+/* Until a daemon other than old is ready; its pid, or 0 after WAIT_SECONDS. */
+static pid_t wait_daemon(pid_t old)
+{
+	double deadline = now_seconds() + WAIT_SECONDS;
+
+	while (now_seconds() < deadline) {
+		pid_t pid = daemon_pid();
+
+		if (pid > 0 && pid != old)
+			return pid;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+static int pins_are(const void *va, uint64_t len, uint32_t refs)
+{
+	int fd = iommufd_open(), r;
+
+	if (fd < 0)
+		return fd;
+	r = mock_check_refs(fd, va, len, refs);
+	close(fd);
+	return r;
+}
+
+/* The VM's Describe() object without "claimed", as a string (caller frees). */
+static char *vm_snapshot(const char *vm)
+{
+	struct json_object *root = vc_describe_json(&c), *o;
+	char *s = NULL;
+
+	if (!root)
+		return NULL;
+	o = vc_json_by_path(root, "vms", vm);
+	if (o) {
+		json_object_object_del(o, "claimed");
+		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	}
+	json_object_put(root);
+	return s;
+}
+
+static int create_vm(struct vc *cc, const char *name, bool persist, char **out)
+{
+	sd_bus_message *reply = NULL;
+	const char *path;
+	int r = vc_call(cc, VC_ROOT, VC_MANAGER, "CreateVm", &reply, "sa{sv}", name, 1, "persist",
+			"b", persist);
+
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "o", &path);
+	if (r >= 0)
+		*out = strdup(path);
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : 0;
+}
+
+static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	uint64_t *virt_id = userdata;
+	uint32_t type;
+
+	if (sd_bus_message_read(m, "tu", virt_id, &type) < 0)
+		*virt_id = 0;
+	return 0;
+}
+
+/* An event triggered in the kernel reaches this connection as a signal,
+ * and the eventfd handed out before any restart counts it. */
+static void check_event_relay(void)
+{
+	uint64_t virt_id = 0, counted = 0;
+	sd_bus_slot *slot = NULL;
+	double deadline;
+
+	CHECK(sd_bus_match_signal(c.bus, &slot, NULL, events_viommu, VC_VIOMMU, "Event", on_event,
+				  &virt_id) >= 0);
+	CHECK_OK(mock_trigger_vevent(events_iommufd, events_dev_id));
+	deadline = now_seconds() + 10;
+	while (virt_id == 0 && now_seconds() < deadline) {
+		int r = sd_bus_process(c.bus, NULL);
+
+		if (r < 0)
+			break;
+		if (r == 0)
+			sd_bus_wait(c.bus, 100 * 1000);
+	}
+	sd_bus_slot_unref(slot);
+	CHECK_EQ(virt_id, VIRT_ID);
+	CHECK_EQ(read(events_efd, &counted, sizeof(counted)), sizeof(counted));
+	CHECK(counted >= 1);
+}
+
+static void check_edu_dma(void)
+{
+	if (!have_edu)
+		return;
+	for (unsigned int i = 0; i < COPY_LEN; i++)
+		edu_mem[i] = (uint8_t)(rand() & 0xff);
+	memset(edu_mem + 0x1000, 0, COPY_LEN);
+	CHECK_OK(edu_copy(&edu_dev, IOVA_EDU_SRC, IOVA_EDU_DST, COPY_LEN));
+	CHECK(memcmp(edu_mem + 0x1000, edu_mem, COPY_LEN) == 0);
+}
+
+static void setup_mock_vm(void)
+{
+	static const uint32_t data[2] = { 0xbadbeef, 0 };
+	char *dev0 = vc_find_device(&c, "selftest0"), *dev1 = vc_find_device(&c, "selftest1");
+	char *viommu = NULL, *vdev = NULL, *domain = NULL;
+
+	CHECK(dev0 && dev1);
+	CHECK_DBUS_OK(&c, create_vm(&c, vm_names[VM_MOCK], false, &vms[VM_MOCK]));
+	memfd = memfd_create("itest-restart", MFD_CLOEXEC);
+	CHECK(memfd >= 0 && ftruncate(memfd, MEM_SIZE) == 0);
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	CHECK(mem != MAP_FAILED);
+	memset(mem, 0x5a, MEM_SIZE);
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, vms[VM_MOCK], memfd, 0, MEM_SIZE, IOVA_MOCK, RW));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, vms[VM_MOCK], dev0));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, vms[VM_MOCK], dev1));
+	CHECK_DBUS_OK(&c, vc_create_viommu(&c, vms[VM_MOCK], "auto", &viommu));
+	CHECK_DBUS_OK(&c, vc_add_device(&c, viommu, dev0, VIRT_ID, &vdev));
+	CHECK_DBUS_OK(&c, vc_alloc_domain(&c, viommu, VC_VIOMMU, KABI_IOMMU_HWPT_DATA_SELFTEST, data,
+					  sizeof(data), &domain));
+	CHECK_DBUS_OK(&c, vc_domain_attach(&c, domain, dev0));
+	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	free(dev0);
+	free(dev1);
+	free(viommu);
+	free(vdev);
+	free(domain);
+}
+
+static void setup_events_vm(void)
+{
+	static const uint32_t data[2] = { 0xbadbeef, 0 };
+	char *dev = vc_find_device(&c, "selftest3"), *vdev = NULL, *domain = NULL;
+	sd_bus_message *reply = NULL;
+	struct json_object *root;
+	int efd = -1;
+
+	CHECK(dev);
+	CHECK_DBUS_OK(&c, create_vm(&c, vm_names[VM_EVENTS], false, &vms[VM_EVENTS]));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, vms[VM_EVENTS], dev));
+	CHECK_DBUS_OK(&c, vc_create_viommu(&c, vms[VM_EVENTS], "auto", &events_viommu));
+	CHECK_DBUS_OK(&c, vc_add_device(&c, events_viommu, dev, VIRT_ID, &vdev));
+	CHECK_DBUS_OK(&c, vc_alloc_domain(&c, events_viommu, VC_VIOMMU,
+					  KABI_IOMMU_HWPT_DATA_SELFTEST, data, sizeof(data),
+					  &domain));
+	CHECK_DBUS_OK(&c, vc_call(&c, events_viommu, VC_VIOMMU, "OpenEventQueue", &reply,
+				  "uua{sv}", KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 16u, 1, "relay", "b",
+				  1));
+	CHECK(sd_bus_message_read(reply, "h", &efd) > 0);
+	events_efd = fcntl(efd, F_DUPFD_CLOEXEC, 3);
+	sd_bus_message_unref(reply);
+	CHECK(events_efd >= 0);
+	CHECK_DBUS_OK(&c, vc_domain_attach(&c, domain, dev));
+	/* The test triggers events on the VM's own context. */
+	CHECK_DBUS_OK(&c, vc_get_fd(&c, vms[VM_EVENTS], NULL, &events_iommufd));
+	root = vc_describe_json(&c);
+	CHECK(root);
+	events_dev_id = (uint32_t)vc_json_u64(
+		json_object_array_get_idx(
+			json_object_object_get(vc_json_by_path(root, "vms", vms[VM_EVENTS]),
+					       "devices"),
+			0),
+		"dev_id");
+	json_object_put(root);
+	CHECK(events_dev_id != 0);
+	free(dev);
+	free(vdev);
+	free(domain);
+}
+
+static void setup_edu_vm(void)
+{
+	struct pci_sysfs_device edu;
+	char *dev;
+
+	CHECK_OK(pci_sysfs_find(NULL, EDU_VENDOR, EDU_DEVICE, &edu));
+	dev = vc_find_device(&c, edu.bdf);
+	CHECK(dev);
+	CHECK_DBUS_OK(&c, create_vm(&c, vm_names[VM_EDU], false, &vms[VM_EDU]));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, vms[VM_EDU], dev));
+	edu_memfd = memfd_create("itest-restart-edu", MFD_CLOEXEC);
+	CHECK(edu_memfd >= 0 && ftruncate(edu_memfd, EDU_MEM) == 0);
+	edu_mem = mmap(NULL, EDU_MEM, PROT_READ | PROT_WRITE, MAP_SHARED, edu_memfd, 0);
+	CHECK(edu_mem != MAP_FAILED);
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, vms[VM_EDU], edu_memfd, 0, 0x1000, IOVA_EDU_SRC, RW));
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, vms[VM_EDU], edu_memfd, 0x1000, EDU_MEM - 0x1000,
+					IOVA_EDU_DST, RW));
+	CHECK_DBUS_OK(&c, vc_get_fd(&c, vms[VM_EDU], dev, &edu_devfd));
+	CHECK_OK(edu_open(edu_devfd, &edu_dev));
+	have_edu = true;
+	check_edu_dma();
+	free(dev);
+}
+
+static void test_setup(void)
+{
+	CHECK(daemon_pid() > 0);
+	CHECK_OK(vc_connect(&c, NULL));
+	setup_mock_vm();
+	setup_events_vm();
+	setup_edu_vm();
+	CHECK_DBUS_OK(&c, create_vm(&c, vm_names[VM_KEEP], true, &vms[VM_KEEP]));
+	for (int i = 0; i < NVMS; i++) {
+		snapshots[i] = vm_snapshot(vms[i]);
+		CHECK(snapshots[i]);
+	}
+	check_event_relay();
+}
+
+/* After a restart: reconnect, every VM as it was, claimed by us again. */
+static void check_after_restart(void)
+{
+	char **orphans = NULL;
+	sd_bus_message *reply = NULL;
+	bool claimed = true;
+	const char *name, *target;
+	int n = 0;
+
+	vc_close(&c);
+	CHECK_OK(vc_connect(&c, NULL));
+	for (int i = 0; i < NVMS; i++) {
+		char *now = vm_snapshot(vms[i]);
+
+		CHECK(now);
+		if (strcmp(now, snapshots[i]) != 0)
+			check_note("before: %s\nafter:  %s", snapshots[i], now);
+		CHECK_STREQ(now, snapshots[i]);
+		free(now);
+		CHECK_DBUS_OK(&c, vc_get_bool(&c, vms[i], VC_VM, "Claimed", &claimed));
+		CHECK(!claimed);
+		CHECK_DBUS_OK(&c, vc_call(&c, vms[i], VC_VM, "Claim", NULL, ""));
+		CHECK_DBUS_OK(&c, vc_get_bool(&c, vms[i], VC_VM, "Claimed", &claimed));
+		CHECK(claimed);
+	}
+	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, ""));
+	CHECK(sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0);
+	while (sd_bus_message_read(reply, "(ss)", &name, &target) > 0) {
+		check_note("orphan %s -> %s", name, target);
+		n++;
+	}
+	sd_bus_message_unref(reply);
+	(void)orphans;
+	CHECK_EQ(n, 0);
+	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	check_edu_dma();
+	check_event_relay();
+}
+
+static void test_restart_once(void)
+{
+	pid_t pid = daemon_pid();
+	struct vc other;
+
+	CHECK(pid > 0);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(wait_daemon(pid) > 0);
+	check_after_restart();
+	/* A second connection of the same uid cannot take a claimed VM. */
+	CHECK_OK(vc_connect(&other, NULL));
+	CHECK_DBUS_ERROR(&other, vc_call(&other, vms[VM_MOCK], VC_VM, "Claim", NULL, ""),
+			 VC_ERR_BUSY);
+	vc_close(&other);
+}
+
+/* --- the churner: a second client, killed under by the restarts --- */
+
+static volatile sig_atomic_t churn_stop;
+
+static void on_churn_stop(int sig)
+{
+	churn_stop = 1;
+}
+
+/* Destroys the churner's VMs left from before a restart. */
+static void churn_cleanup(struct vc *cc)
+{
+	char **list = NULL;
+
+	if (vc_list(cc, "ListVms", &list) < 0)
+		return;
+	for (char **p = list; p && *p; p++) {
+		char *name = NULL;
+
+		if (vc_get_string(cc, *p, VC_VM, "Name", &name) == 0 &&
+		    strncmp(name, "churn-", 6) == 0)
+			vc_destroy(cc, *p, VC_VM);
+		free(name);
+	}
+	vc_strv_free(list);
+}
+
+static int churn(void)
+{
+	const uint64_t len = 0x10000;
+	struct vc cc = { 0 };
+	bool connected = false;
+	unsigned long rounds = 0, broken = 0;
+	uint8_t *buf;
+	int fd = memfd_create("itest-churn", MFD_CLOEXEC), r;
+	char *dev = NULL;
+
+	signal(SIGTERM, on_churn_stop);
+	if (fd < 0 || ftruncate(fd, (off_t)len * 16) < 0)
+		return 2;
+	buf = mmap(NULL, len * 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (buf == MAP_FAILED)
+		return 2;
+	memset(buf, 1, len * 16);
+	for (unsigned int k = 0; !churn_stop; k++) {
+		char name[32], *vm = NULL;
+		uint64_t unmapped;
+
+		if (!connected) {
+			if (vc_connect(&cc, NULL) < 0) {
+				sleep_ms(5);
+				continue;
+			}
+			connected = true;
+			churn_cleanup(&cc);
+			free(dev);
+			dev = vc_find_device(&cc, "selftest2");
+		}
+		snprintf(name, sizeof(name), "churn-%u", k);
+		r = create_vm(&cc, name, false, &vm);
+		if (r == 0 && dev)
+			r = vc_attach_device(&cc, vm, dev);
+		for (unsigned int m = 0; r == 0 && m < 4; m++)
+			r = vc_map_memory(&cc, vm, fd, (uint64_t)m * len, len,
+					  IOVA_MOCK + (uint64_t)m * len, RW);
+		if (r == 0)
+			r = vc_unmap_memory(&cc, vm, IOVA_MOCK, len, &unmapped);
+		if (vm && (r == 0 || vc_alive(&cc)))
+			vc_destroy(&cc, vm, VC_VM);
+		free(vm);
+		rounds++;
+		if (r < 0 && !vc_alive(&cc)) {
+			broken++;
+			vc_close(&cc);
+			connected = false;
+		}
+	}
+	/* Stopped: whatever the churner still has goes, and nothing stays pinned. */
+	if (connected)
+		vc_close(&cc);
+	for (int tries = 0; vc_connect(&cc, NULL) < 0; tries++) {
+		if (tries == 1000)
+			return 3;
+		sleep_ms(10);
+	}
+	churn_cleanup(&cc);
+	vc_close(&cc);
+	printf("# churner: %lu rounds, %lu broken by restarts\n", rounds, broken);
+	fflush(stdout);
+	return pins_are(buf, len * 16, 0) == 0 ? 0 : 4;
+}
+
+static void test_kill_loop(void)
+{
+	int status = 0;
+
+	fflush(stdout);
+	churner = fork();
+	CHECK(churner >= 0);
+	if (churner == 0)
+		_exit(churn());
+	for (int i = 0; i < KILLS; i++) {
+		pid_t pid = daemon_pid();
+
+		CHECK(pid > 0);
+		/* Somewhere in the churner's calls, a different point each time. */
+		sleep_ms(20 + (i * 37) % 150);
+		CHECK(kill(pid, SIGKILL) == 0);
+		CHECK(wait_daemon(pid) > 0);
+		check_after_restart();
+	}
+	CHECK(kill(churner, SIGTERM) == 0);
+	CHECK(waitpid(churner, &status, 0) == churner);
+	churner = -1;
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
+/* SIGUSR2: the upgrade path; the daemon leaves on purpose and comes back. */
+static void test_upgrade_signal(void)
+{
+	pid_t pid = daemon_pid();
+
+	CHECK(pid > 0);
+	CHECK(kill(pid, SIGUSR2) == 0);
+	CHECK(wait_daemon(pid) > 0);
+	check_after_restart();
+}
+
+static uint32_t orphan_count(const char *prefix)
+{
+	sd_bus_message *reply = NULL;
+	const char *name, *target;
+	uint32_t n = 0;
+
+	if (vc_call(&c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, "") < 0)
+		return UINT32_MAX;
+	if (sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0)
+		while (sd_bus_message_read(reply, "(ss)", &name, &target) > 0)
+			n += strncmp(name, prefix, strlen(prefix)) == 0;
+	sd_bus_message_unref(reply);
+	return n;
+}
+
+/* A state file that cannot be read: no VM is guessed at, every stored fd is
+ * kept as an orphan (the pins stay) until the operator releases it. */
+static void test_corrupt_state(void)
+{
+	const char *state = getenv("VIOMMUD_STATE");
+	char corrupt[512], prefix[32], **list = NULL;
+	unsigned int id = 0;
+	pid_t pid = daemon_pid();
+	FILE *f;
+
+	CHECK(state && pid > 0);
+	CHECK(sscanf(vms[VM_MOCK], VC_ROOT "/vm/%u", &id) == 1);
+	/* Our own copies of the edu VM's fds go first: they are not orphans. */
+	edu_close(&edu_dev);
+	have_edu = false;
+	close(edu_devfd);
+	edu_devfd = -1;
+	close(events_iommufd);
+	events_iommufd = -1;
+	CHECK(kill(pid, SIGSTOP) == 0);
+	f = fopen(state, "w");
+	CHECK(f);
+	fputs("{\"version\": 1, \"vms\": [ {\"id\": \"not a number\"} ]", f);
+	fclose(f);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(wait_daemon(pid) > 0);
+	vc_close(&c);
+	CHECK_OK(vc_connect(&c, NULL));
+	snprintf(corrupt, sizeof(corrupt), "%s.corrupt", state);
+	CHECK(access(corrupt, F_OK) == 0);
+	CHECK_DBUS_OK(&c, vc_list(&c, "ListVms", &list));
+	CHECK(!list || !list[0]);
+	vc_strv_free(list);
+	snprintf(prefix, sizeof(prefix), "vm%u.", id);
+	CHECK_EQ(orphan_count(prefix), 1); /* the mock VM: its iommufd alone */
+	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	snprintf(prefix, sizeof(prefix), "vm%u.iommufd", id);
+	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s", prefix));
+	CHECK_DBUS_ERROR(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s", prefix),
+			 VC_ERR_NOT_FOUND);
+	CHECK_OK(pins_are(mem, MEM_SIZE, 0));
+	/* The rest too; then nothing is held. */
+	for (int i = 0; i < NVMS; i++) {
+		CHECK(sscanf(vms[i], VC_ROOT "/vm/%u", &id) == 1);
+		snprintf(prefix, sizeof(prefix), "vm%u.", id);
+		while (orphan_count(prefix) > 0) {
+			sd_bus_message *reply = NULL;
+			const char *name, *target;
+
+			CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, ""));
+			CHECK(sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0);
+			CHECK(sd_bus_message_read(reply, "(ss)", &name, &target) > 0);
+			check_note("releasing %s (%s)", name, target);
+			CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s",
+						  name));
+			sd_bus_message_unref(reply);
+		}
+	}
+	CHECK_EQ(orphan_count(""), 0);
+	CHECK_OK(pins_are(edu_mem, EDU_MEM, 0));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		CHECK_CASE(test_setup),
+		CHECK_CASE(test_restart_once),
+		CHECK_CASE(test_kill_loop),
+		CHECK_CASE(test_upgrade_signal),
+		CHECK_CASE(test_corrupt_state),
+	};
+	int status;
+
+	srand(1);
+	status = check_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+	if (churner > 0) {
+		kill(churner, SIGKILL);
+		waitpid(churner, NULL, 0);
+	}
+	vc_close(&c);
+	return status;
+}
