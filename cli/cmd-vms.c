@@ -371,6 +371,8 @@ int cmd_vm_show(struct ctl *c, int argc, char **argv)
 		out_field(c->out, "persist", "Persistent", OV_BOOL(prop_bool(vm, "Persist")));
 		/* Unclaimed after a restart: torn down at the grace's end unless it persists. */
 		out_field(c->out, "claimed", "Claimed", OV_GOOD(prop_bool(vm, "Claimed")));
+		/* launch: the VM lives as long as this process. */
+		out_field(c->out, "vmm_pid", "VMM pid", OV_U64(prop_u64(vm, "VmmPid")));
 		out_field(c->out, "pasid", "PASID", OV_BOOL(prop_bool(vm, "Pasid")));
 		out_field(c->out, "shared", "Fast path handed out", OV_BOOL(prop_bool(vm, "Shared")));
 		out_field(c->out, "nesting", "Nesting parent", OV_BOOL(prop_bool(vm, "Nesting")));

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct command {
 	enum arg_kind kind;
 	const char *args; /* for --help */
 	const char *help;
+	ctl_handler check; /* its own argument checks, before connecting; or NULL */
 };
 
 static const struct command commands[] = {
@@ -47,6 +49,8 @@ static const struct command commands[] = {
 	{ "vm", "destroy", 1, 1, cmd_vm_destroy, ARG_VM, "VM", "Tear a VM down now" },
 	{ "describe", NULL, 0, 0, cmd_describe, ARG_NONE, "", "Print the daemon's whole state as JSON" },
 	{ "monitor", NULL, 0, 0, cmd_monitor, ARG_NONE, "", "Print device signals as they come" },
+	{ "launch", NULL, 1, INT_MAX, cmd_launch, ARG_NONE, "OPTIONS -- COMMAND...",
+	  "Run a VMM on a broker VM with its fds", cmd_launch_check },
 	{ "orphans", NULL, 0, 0, cmd_orphans, ARG_NONE, "", "List fds no VM took back after a restart" },
 	{ "orphan", "release", 1, 1, cmd_orphan_release, ARG_ORPHAN, "NAME", "Close an orphan's fds" },
 };
@@ -149,6 +153,22 @@ static char *what_of(int argc, char **argv)
 	return s;
 }
 
+/* Whether the command is launch: its options and the VMM's command line
+ * after it are its own, so the global options stop before it. */
+static bool verb_is_launch(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--socket") == 0) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue;
+		return strcmp(argv[i], "launch") == 0;
+	}
+	return false;
+}
+
 static bool want_color(bool no_color)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -165,7 +185,8 @@ int main(int argc, char **argv)
 	char *what;
 	int opt, skip = 0, nargs, r, status;
 
-	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, verb_is_launch(argc, argv) ? "+h" : "h", long_options,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = true; break;
 		case 's': socket = optarg; break;
@@ -217,6 +238,8 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (cmd->check && cmd->check(&c, nargs, argv + skip) < 0)
+		return EXIT_USAGE;
 	if (!socket && !system_bus) {
 		socket = getenv("VIOMMU_SOCKET");
 		if (!socket || !*socket)

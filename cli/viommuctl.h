@@ -50,3 +50,5 @@ int cmd_describe(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_orphans(struct ctl *c, int argc, char **argv);
 int cmd_orphan_release(struct ctl *c, int argc, char **argv);
+int cmd_launch(struct ctl *c, int argc, char **argv);
+int cmd_launch_check(struct ctl *c, int argc, char **argv);

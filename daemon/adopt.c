@@ -113,7 +113,8 @@ static void adopt_devices(struct daemon *d, struct vm *vm)
 		struct stored_fd *sf;
 
 		next = vd->next;
-		if (vd->device->mock)
+		/* Broker devices are reserved, never opened by the daemon. */
+		if (vd->device->mock || vm->mode == VM_MODE_BROKER)
 			continue;
 		snprintf(what, sizeof(what), "dev.%s", vd->device->name);
 		sf = take_vm_fd(d, vm, what);
@@ -176,6 +177,29 @@ static void adopt_queues(struct daemon *d, struct vm *vm)
 	}
 }
 
+/* A VM bound to its VMM lives as long as the process: no Claim needed. A
+ * process that exited while the daemon was down is noticed at once, since an
+ * exited process's pidfd polls readable. */
+static void adopt_vmm(struct daemon *d, struct vm *vm)
+{
+	struct stored_fd *sf = take_vm_fd(d, vm, "pidfd");
+	pid_t pid = 0;
+	int r = sf ? pidfd_pid(sf->fd, &pid) : -ENOENT;
+
+	if (sf && (r == 0 || r == -ESRCH) && (r == -ESRCH || pid == vm->vmm_pid)) {
+		vm->vmm_pidfd = sf->fd;
+		vm->unclaimed = false;
+		if (vm_vmm_watch(vm) == 0)
+			return;
+		log_error("VM %s: cannot watch its VMM (pid %d)", vm->name, (int)vm->vmm_pid);
+		vm->vmm_pidfd = -1;
+	}
+	put_back(sf);
+	log_warning("VM %s: the pidfd of its VMM (pid %d) did not come back; it waits for a "
+		    "Claim like any other", vm->name, (int)vm->vmm_pid);
+	vm->vmm_pid = 0;
+}
+
 /* 0 when the VM is back; else its fds stay for the caller to judge. */
 static int adopt_vm(struct daemon *d, struct vm *vm)
 {
@@ -198,11 +222,13 @@ static int adopt_vm(struct daemon *d, struct vm *vm)
 	adopt_queues(d, vm);
 	for (struct vm_device *vd = vm->devices; vd; vd = vd->next) {
 		vd->device->vm = vm;
-		if (!vd->device->mock)
+		if (vd->devfd >= 0)
 			vm_device_watch_request(vm, vd);
 	}
 	vm->unclaimed = true;
 	vm->peer_id[0] = '\0';
+	if (vm->vmm_pid)
+		adopt_vmm(d, vm);
 	return 0;
 }
 

@@ -45,9 +45,12 @@ struct config {
 	unsigned int quota_queued_messages; /* "quota_queued_messages", default 4096 */
 	/* After a restart, how long an adopted VM waits for its owner's Claim. */
 	unsigned int claim_grace_seconds; /* "claim_grace_seconds", default 60 */
+	/* Vm.BindVmm: what a VMM pins beyond guest RAM (ROMs, queues, ...). */
+	uint64_t memlock_headroom; /* "memlock_headroom_bytes", default 64 MiB */
 };
 
 #define CONFIG_CLAIM_GRACE_DEFAULT 60
+#define CONFIG_MEMLOCK_HEADROOM_DEFAULT (64ull << 20)
 #define CONFIG_QUOTA_VMS_DEFAULT 256
 #define CONFIG_QUOTA_OBJECTS_DEFAULT 4096
 #define CONFIG_QUOTA_CONNECTIONS_DEFAULT 64

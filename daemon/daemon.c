@@ -169,7 +169,8 @@ void daemon_peer_gone(const char *peer_id, void *userdata)
 
 	for (; vm; vm = next) {
 		next = vm->next;
-		if (strcmp(vm->peer_id, peer_id) != 0 || vm->persist)
+		/* A VM bound to its VMM's process goes when the process does. */
+		if (strcmp(vm->peer_id, peer_id) != 0 || vm->persist || vm->vmm_pidfd >= 0)
 			continue;
 		log_info("VM %s (%s): its owner %s went away, tearing it down", vm->name, vm->path,
 			 peer_id);

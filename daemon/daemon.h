@@ -198,6 +198,11 @@ struct vm {
 	bool tearing_down;
 	/* Adopted after a restart and not yet claimed by its owner (Vm.Claim). */
 	bool unclaimed;
+	/* Vm.BindVmm: the VM lives as long as this process (vmm.c). */
+	int vmm_pidfd; /* -1: not bound */
+	pid_t vmm_pid;
+	uint64_t vmm_memlock; /* bytes the VMM may pin: its memlock limit's share */
+	struct event *vmm_event;
 };
 
 /* A call's kernel changes in flight (see state.h). */
@@ -312,6 +317,14 @@ int vm_check_object_quota(struct vm *vm, const char *what, sd_bus_error *error);
 /* The bytes the VMs of uid have mapped through MapMemory: the pinned-bytes ledger. */
 uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid);
 struct vm_device *vm_device_of(struct vm *vm, const struct device *dev);
+
+/* vmm.c: Vm.BindVmm */
+int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int vm_vmm_watch(struct vm *vm);
+/* Stops watching, drops the pidfd from the fd store and closes it. */
+void vm_vmm_release(struct vm *vm);
+/* The pid a pidfd names; -ESRCH when its process is gone, -EBADF for no pidfd. */
+int pidfd_pid(int pidfd, pid_t *out);
 
 /* vm-dirty.c: Vm.SetDirtyTracking and Vm.ReadDirtyBitmap */
 int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error *error);

@@ -256,6 +256,8 @@ static struct json_object *describe_vm(struct vm *vm)
 	if (r == 0)
 		r = put(o, "claimed", json_object_new_boolean(!vm->unclaimed));
 	if (r == 0)
+		r = put(o, "vmm_pid", json_object_new_int64(vm->vmm_pidfd >= 0 ? vm->vmm_pid : 0));
+	if (r == 0)
 		r = put(o, "pasid", json_object_new_boolean(vm->pasid));
 	if (r == 0)
 		r = put(o, "shared", json_object_new_boolean(vm->shared));

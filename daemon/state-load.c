@@ -526,6 +526,7 @@ static struct vm *load_vm(struct reader *rd, struct daemon *d, struct json_objec
 	}
 	vm->daemon = d;
 	vm->iommufd = -1;
+	vm->vmm_pidfd = -1;
 	vm->id = (unsigned int)get_u64(rd, o, "id", UINT32_MAX - 1);
 	if (rd->r == 0 && vm->id == 0)
 		fail(rd, "VM id 0");
@@ -552,6 +553,10 @@ static struct vm *load_vm(struct reader *rd, struct daemon *d, struct json_objec
 	vm->next_object = (unsigned int)get_u64(rd, o, "next_object", UINT32_MAX);
 	if (rd->r == 0 && vm->next_object == 0)
 		fail(rd, "VM %u: next_object 0", vm->id);
+	vm->vmm_pid = (pid_t)get_u64(rd, o, "vmm_pid", INT32_MAX);
+	vm->vmm_memlock = get_u64(rd, o, "vmm_memlock", UINT64_MAX);
+	if (rd->r == 0 && vm->vmm_pid && vm->mode != VM_MODE_BROKER)
+		fail(rd, "VM %u: a VMM pid on a managed VM", vm->id);
 	load_mappings(rd, o, vm);
 	load_devices(rd, d, o, vm, others);
 	load_viommus(rd, o, vm);

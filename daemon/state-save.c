@@ -290,6 +290,10 @@ static struct json_object *save_vm(const void *item)
 	if (r == 0)
 		r = put_u64(o, "next_object", vm->next_object);
 	if (r == 0)
+		r = put_u64(o, "vmm_pid", vm->vmm_pidfd >= 0 ? (uint64_t)vm->vmm_pid : 0);
+	if (r == 0)
+		r = put_u64(o, "vmm_memlock", vm->vmm_memlock);
+	if (r == 0)
 		r = save_list(o, "mappings", vm->mappings, save_mapping);
 	if (r == 0)
 		r = save_list(o, "devices", vm->devices, save_device);

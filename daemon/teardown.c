@@ -31,6 +31,7 @@ void vm_teardown(struct vm *vm)
 	vm->tearing_down = true;
 	/* Out of the fd store first: what it keeps, it keeps alive and pinned. */
 	vm_fd_unstore(vm, "iommufd");
+	vm_vmm_release(vm);
 	/* HW queues, highest index first (index n holds n-1), then event queues. */
 	for (struct viommu *v = vm->viommus; v; v = v->next) {
 		while (v->hw_queues) {

@@ -42,6 +42,8 @@ static int prop_basic(sd_bus *bus, const char *path, const char *iface, const ch
 		return sd_bus_message_append(reply, "b", vm->dirty_tracking_enabled);
 	if (strcmp(property, "MappedBytes") == 0)
 		return sd_bus_message_append(reply, "t", vm->mapped_bytes);
+	if (strcmp(property, "VmmPid") == 0)
+		return sd_bus_message_append(reply, "u", (uint32_t)(vm->vmm_pidfd >= 0 ? vm->vmm_pid : 0));
 	if (strcmp(property, "Claimed") == 0)
 		return sd_bus_message_append(reply, "b", !vm->unclaimed);
 	if (strcmp(property, "IoasId") == 0)
@@ -360,6 +362,7 @@ const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Claimed", "b", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("VmmPid", "u", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, 0),
 	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
@@ -405,6 +408,9 @@ const sd_bus_vtable vm_vtable[] = {
 				 "t", SD_BUS_PARAM(dirty_pages), vm_method_read_dirty_bitmap,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Claim", "", "", method_claim, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("BindVmm", "ht", SD_BUS_PARAM(pidfd) SD_BUS_PARAM(guest_bytes),
+				 "t", SD_BUS_PARAM(memlock_limit), vm_method_bind_vmm,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

@@ -113,7 +113,7 @@ uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid)
 
 	for (const struct vm *vm = d->vms; vm; vm = vm->next)
 		if (vm->owner == uid)
-			sum += vm->mapped_bytes;
+			sum += vm->mapped_bytes + vm->vmm_memlock;
 	return sum;
 }
 
@@ -178,6 +178,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	vm->pasid = pasid;
 	vm->dirty_tracking = dirty;
 	vm->next_object = 1;
+	vm->vmm_pidfd = -1;
 	vm->iommufd = iommufd_open();
 	if (vm->iommufd < 0) {
 		r = error_errno(error, vm->iommufd, "cannot open /dev/iommu");

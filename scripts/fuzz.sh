@@ -7,7 +7,7 @@
 # harness and exits non-zero when any found a crash, leak, hang or broken
 # invariant; the failing input and the log are then kept and named.
 #
-#   scripts/fuzz.sh [HARNESS...]        (default: config uevent)
+#   scripts/fuzz.sh [HARNESS...]        (default: config uevent state)
 #
 # Environment:
 #   FUZZ_SECONDS     time per harness (libFuzzer -max_total_time), default 60
@@ -22,7 +22,7 @@ cd "$top"
 seconds="${FUZZ_SECONDS:-60}"
 build="${FUZZ_BUILD_DIR:-$top/build-fuzz}"
 harnesses=("$@")
-((${#harnesses[@]})) || harnesses=(config uevent)
+((${#harnesses[@]})) || harnesses=(config uevent state)
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
 	echo "fuzz.sh: FUZZ_SECONDS must be a positive number of seconds" >&2
 	exit 2

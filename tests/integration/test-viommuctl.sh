@@ -113,10 +113,18 @@ run 2 "extra argument to status" status now
 run 2 "--socket with --system" --socket /x --system status
 run 2 "orphan name with ':'" orphan release 'a:b'
 has "$tmp/err" "bad orphan name named on stderr" '"a:b" is no orphan name'
+run 2 "launch without --name" launch --memory 64M -- true
+run 2 "launch without --memory" launch --name l1 -- true
+run 2 "launch with a bad size" launch --name l1 --memory 12Q -- true
+run 2 "launch without a command" launch --name l1 --memory 64M
+run 2 "launch with a bad device" launch --name l1 --memory 64M --device 'no:dev' -- true
+run 2 "launch placeholder for a device not given" launch --name l1 --memory 64M -- \
+	true '{device:0000:00:09.0}'
+has "$tmp/err" "launch names the stray placeholder" 'names a device not given with --device'
 run 0 "--help" --help
 has "$tmp/out" "--help lists every verb" '^  status' '^  devices' '^  device show DEV' \
 	'^  hw-info DEV' '^  bind DEV' '^  unbind DEV' '^  vms' '^  vm show VM' '^  vm destroy VM' \
-	'^  describe' '^  monitor' '^  orphans' '^  orphan release NAME'
+	'^  describe' '^  monitor' '^  orphans' '^  orphan release NAME' '^  launch OPTIONS'
 run 0 "--version" --version
 has "$tmp/out" "--version prints a version" '^viommuctl [0-9]'
 run 1 "--socket to nothing" --socket "$tmp/none.sock" status
@@ -264,12 +272,15 @@ has "$tmp/out" "vm show" '^Name: +guest1$' '^Mode: +managed$' '^Owner: +0$' \
 	'^Domains:$' '^  domain/[0-9]+ +[1-9][0-9]* +0xdead +viommu/[0-9]+ +selftest0 +0$'
 cp "$tmp/out" "$tmp/show-human"
 sed 's/^/# /' "$tmp/show-human"
+run 1 "launch on a managed VM" launch --name guest1 --memory 64M -- true
+has "$tmp/err" "launch refuses a managed VM" 'is a managed VM; launch needs a broker VM'
 run 0 "vm show by path --json" --json vm show "$vm"
 pycheck "vm show --json matches Describe() field by field" '
 v = [x for x in desc["vms"] if x["name"] == "guest1"][0]
-same(out, v, ["path", "name", "owner", "mode", "persist", "claimed", "pasid", "shared",
-              "nesting", "ioas_id", "parent_id", "mapped_bytes"], "vm")
+same(out, v, ["path", "name", "owner", "mode", "persist", "claimed", "vmm_pid", "pasid",
+              "shared", "nesting", "ioas_id", "parent_id", "mapped_bytes"], "vm")
 assert out["claimed"] is True, out["claimed"]
+assert out["vmm_pid"] == 0, out["vmm_pid"]
 assert out["iova_ranges"] == v["iova_ranges"], (out["iova_ranges"], v["iova_ranges"])
 for key, fields in [("devices", ["path", "name", "domain"]),
                     ("viommus", ["path", "type", "kernel_id", "invalidations", "mmap_offset",
