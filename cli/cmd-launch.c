@@ -303,19 +303,14 @@ int cmd_launch(struct ctl *c, int argc, char **argv)
 		return r;
 	r = create_or_claim(c, &l);
 	for (size_t i = 0; r >= 0 && i < l.ndevices; i++) {
-		r = bus_call(c, l.vm, VIOMMU_IFACE_VM, "AttachDevice", NULL, "oa{sv}",
-			     l.device_paths[i], 0);
-		/* Claimed with the device already there: that is what we want. */
-		if (r < 0 && sd_bus_error_has_name(&c->error, "org.viommu1.Error.Busy")) {
-			char *vm = NULL;
+		char *vm = NULL;
 
-			if (bus_get_string(c, l.device_paths[i], VIOMMU_IFACE_DEVICE, "Vm", &vm) >= 0 &&
-			    strcmp(vm, l.vm) == 0) {
-				sd_bus_error_free(&c->error);
-				r = 0;
-			}
-			free(vm);
-		}
+		/* A claimed VM may have the device already: that is what we want. */
+		r = bus_get_string(c, l.device_paths[i], VIOMMU_IFACE_DEVICE, "Vm", &vm);
+		if (r >= 0 && strcmp(vm, l.vm) != 0)
+			r = bus_call(c, l.vm, VIOMMU_IFACE_VM, "AttachDevice", NULL, "oa{sv}",
+				     l.device_paths[i], 0);
+		free(vm);
 	}
 	if (r >= 0)
 		r = bind_vmm(c, &l);

@@ -15,7 +15,11 @@ packages=(
 	python3 clang dbus ca-certificates dpkg-dev xz-utils scdoc
 	# scripts/fuzz.sh: libFuzzer and the sanitizer runtimes of clang 14
 	libclang-rt-14-dev
-	# test guest: QEMU, the guest's poweroff, and building its kernel
+	# test guest: QEMU, the guest's poweroff, and building its kernel.
+	# qemu-system-x86 (7.2) also brings every library, and the ipxe-qemu ROMs,
+	# that tests/vm/qemu10.sh's QEMU 10 (bookworm-backports, extracted into the
+	# cache, not installed) needs: its Depends are a subset of 7.2's; qemu10.sh
+	# checks with ldd.
 	qemu-system-x86 busybox-static flex bison bc libelf-dev libssl-dev rsync
 	# the units test: systemd-analyze, systemd-sysusers, systemd-tmpfiles, and
 	# /bin/kill (ExecReload=), which systemd-analyze verify wants to exist

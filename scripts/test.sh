@@ -17,6 +17,8 @@ cd "$top"
 scripts/install-deps.sh
 mapfile -t kernel < <(tests/vm/kernel.sh --print-kernel --print-uapi --print-selftest-header)
 export VIOMMU_VM_KERNEL="${kernel[0]}"
+# QEMU 10 for test-launch-qemu, into the same cache (the host's QEMU stays).
+tests/vm/qemu10.sh
 
 builds=(plain sanitize)
 declare -A setup_args=(

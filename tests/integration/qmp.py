@@ -74,8 +74,8 @@ class Qmp:
         self.buf = b""
         self.next_id = 0
 
-    def _message(self, deadline):
-        """The next JSON object QEMU sends (one per line)."""
+    def _line(self, deadline):
+        """The next line QEMU sends, stripped."""
         while b"\n" not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -93,9 +93,13 @@ class Qmp:
                 raise Closed("QEMU closed the connection")
             self.buf += chunk
         line, _, self.buf = self.buf.partition(b"\n")
-        line = line.strip()
-        if not line:
-            return self._message(deadline)
+        return line.strip()
+
+    def _message(self, deadline):
+        """The next JSON object QEMU sends (one per line)."""
+        line = b""
+        while not line:
+            line = self._line(deadline)
         try:
             msg = json.loads(line)
         except ValueError as e:
@@ -131,7 +135,9 @@ class Qmp:
             msg = self._message(deadline)
             if "event" in msg:
                 continue
-            if msg.get("id") != self.next_id:
+            # One request at a time: a reply without "id" (QEMU could not
+            # parse the request) is ours too.
+            if "id" in msg and msg["id"] != self.next_id:
                 continue
             if "error" in msg:
                 err = msg["error"] or {}

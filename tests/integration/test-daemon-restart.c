@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +148,24 @@ static int create_vm(struct vc *cc, const char *name, bool persist, char **out)
 		*out = strdup(path);
 	sd_bus_message_unref(reply);
 	return r < 0 ? r : 0;
+}
+
+/* The path of our VM named name. */
+static int create_vm_lookup(struct vc *cc, const char *name, char **out)
+{
+	char **list = NULL;
+	int r = vc_list(cc, "ListVms", &list);
+
+	*out = NULL;
+	for (char **p = list; r == 0 && p && *p && !*out; p++) {
+		char *n = NULL;
+
+		if (vc_get_string(cc, *p, VC_VM, "Name", &n) == 0 && strcmp(n, name) == 0)
+			*out = strdup(*p);
+		free(n);
+	}
+	vc_strv_free(list);
+	return r < 0 ? r : *out ? 0 : -ENOENT;
 }
 
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -360,6 +379,66 @@ static void test_restart_once(void)
 	vc_close(&other);
 }
 
+/* A broker VM bound to a process (Vm.BindVmm) needs no Claim after a
+ * restart: it lives as long as the process, restarts or not. */
+static void test_vmm_across_restart(void)
+{
+	pid_t child, pid = daemon_pid();
+	char *path = NULL;
+	uint32_t vmm_pid = 0;
+	bool claimed = false;
+	int ready[2];
+	char byte;
+
+	CHECK(pid > 0 && pipe(ready) == 0);
+	fflush(stdout);
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		struct vc cc;
+		sd_bus_message *reply = NULL;
+		const char *p;
+		int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+		if (pidfd < 0 || vc_connect(&cc, NULL) < 0 ||
+		    vc_call(&cc, VC_ROOT, VC_MANAGER, "CreateVm", &reply, "sa{sv}", "vmm", 1, "mode",
+			    "s", "broker") < 0 ||
+		    sd_bus_message_read(reply, "o", &p) < 0 ||
+		    vc_call(&cc, p, VC_VM, "BindVmm", NULL, "ht", pidfd, (uint64_t)(1 << 20)) < 0)
+			_exit(1);
+		/* The connection goes; the VM stays with this process. */
+		vc_close(&cc);
+		if (write(ready[1], "", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	CHECK(read(ready[0], &byte, 1) == 1);
+	close(ready[0]);
+	CHECK_DBUS_OK(&c, create_vm_lookup(&c, "vmm", &path));
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid));
+	CHECK_EQ(vmm_pid, child);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK((pid = wait_daemon(pid)) > 0);
+	vc_close(&c);
+	CHECK_OK(vc_connect(&c, NULL));
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid));
+	CHECK_EQ(vmm_pid, child);
+	CHECK_DBUS_OK(&c, vc_get_bool(&c, path, VC_VM, "Claimed", &claimed));
+	CHECK(claimed);
+	/* The process ends: so does the VM. */
+	CHECK(kill(child, SIGKILL) == 0);
+	CHECK(waitpid(child, NULL, 0) == child);
+	for (int i = 0; i < 200 && vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid) == 0; i++)
+		sleep_ms(50);
+	CHECK_DBUS_ERROR(&c, vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid),
+			 VC_ERR_UNKNOWN_OBJECT);
+	free(path);
+	/* The other VMs wait for their Claim, as after any restart. */
+	check_after_restart();
+}
+
 /* --- the churner: a second client, killed under by the restarts --- */
 
 static volatile sig_atomic_t churn_stop;
@@ -571,6 +650,7 @@ int main(int argc, char **argv)
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_setup),
 		CHECK_CASE(test_restart_once),
+		CHECK_CASE(test_vmm_across_restart),
 		CHECK_CASE(test_kill_loop),
 		CHECK_CASE(test_upgrade_signal),
 		CHECK_CASE(test_corrupt_state),
