@@ -222,17 +222,31 @@ static void vm_drop_unused_parent(struct vm *vm)
 		vm->parent_id = 0;
 }
 
+/* A PASID attachment must go before the device does: the selftest's device
+ * destroy leaves PASIDs attached (and the kernel warns and leaks), so a failed
+ * detach is tried once more. */
+static void vm_device_detach_pasid(struct vm *vm, struct vm_device *vd)
+{
+	struct device *dev = vd->device;
+	int r = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		r = dev->mock ? mock_pasid_detach(vm->iommufd, vd->stdev_id, vd->pasid)
+			      : vfio_device_detach_pasid_pt(vd->devfd, vd->pasid);
+		if (r == 0)
+			return;
+		log_warning("VM %s: cannot detach %s from PASID %u: %s%s", vm->name, dev->name,
+			    vd->pasid, strerror(-r), attempt == 0 ? "; trying again" : "");
+	}
+}
+
 void vm_device_release(struct vm *vm, struct vm_device *vd)
 {
 	struct device *dev = vd->device;
 
 	if (vm->mode == VM_MODE_MANAGED) {
-		if (vd->pasid_attached) {
-			if (dev->mock)
-				mock_pasid_detach(vm->iommufd, vd->stdev_id, vd->pasid);
-			else
-				vfio_device_detach_pasid_pt(vd->devfd, vd->pasid);
-		}
+		if (vd->pasid_attached)
+			vm_device_detach_pasid(vm, vd);
 		if (dev->mock) {
 			/* Destroying the selftest object unbinds and removes it. */
 			int r = iommufd_destroy(vm->iommufd, vd->stdev_id);

@@ -204,7 +204,14 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 			free(vm);
 			return r;
 		}
-		vm_refresh_ranges(vm);
+		/* Without its ranges every MapMemory would be refused. */
+		r = vm_refresh_ranges(vm);
+		if (r < 0) {
+			error_kernel(error, r, "IOMMU_IOAS_IOVA_RANGES", "cannot read the IOAS's ranges");
+			close(vm->iommufd);
+			free(vm);
+			return r;
+		}
 	}
 	vm_fd_store(vm, "iommufd", vm->iommufd);
 	for (tail = &d->vms; *tail; tail = &(*tail)->next)

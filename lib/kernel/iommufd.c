@@ -7,21 +7,31 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kernel-hook.h"
+
 /* Every iommufd ioctl takes a struct whose first u32 is its size. */
 static int iommufd_ioctl(int iommufd, unsigned long request, void *arg)
 {
+	int r;
+
 	if (iommufd < 0)
 		return -EBADF;
-	if (ioctl(iommufd, request, arg) < 0)
-		return -errno;
-	return 0;
+	kernel_call_hook_run(request, arg, false, 0);
+	r = ioctl(iommufd, request, arg) < 0 ? -errno : 0;
+	kernel_call_hook_run(request, arg, true, r);
+	return r;
 }
 
 int iommufd_open(void)
 {
-	int fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	int fd;
 
-	return fd < 0 ? -errno : fd;
+	kernel_call_hook_run(KERNEL_CALL_OPEN_IOMMUFD, NULL, false, 0);
+	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	kernel_call_hook_run(KERNEL_CALL_OPEN_IOMMUFD, NULL, true, fd);
+	return fd;
 }
 
 int iommufd_destroy(int iommufd, uint32_t id)

@@ -5,14 +5,19 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 
+#include "kernel-hook.h"
+
 static int mock_cmd(int iommufd, struct kabi_iommu_test_cmd *cmd)
 {
+	int r;
+
 	cmd->size = sizeof(*cmd);
 	if (iommufd < 0)
 		return -EBADF;
-	if (ioctl(iommufd, KABI_IOMMU_TEST_CMD, cmd) < 0)
-		return -errno;
-	return 0;
+	kernel_call_hook_run(KABI_IOMMU_TEST_CMD, cmd, false, 0);
+	r = ioctl(iommufd, KABI_IOMMU_TEST_CMD, cmd) < 0 ? -errno : 0;
+	kernel_call_hook_run(KABI_IOMMU_TEST_CMD, cmd, true, r);
+	return r;
 }
 
 int mock_device_create(int iommufd, uint32_t pt_id, uint32_t dev_flags, struct mock_device *out)

@@ -10,11 +10,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "kernel-hook.h"
 #include "pci-sysfs.h"
 
 static int do_ioctl(int fd, unsigned long request, void *arg)
 {
-	return ioctl(fd, request, arg) < 0 ? -errno : 0;
+	int r;
+
+	kernel_call_hook_run(request, arg, false, 0);
+	r = ioctl(fd, request, arg) < 0 ? -errno : 0;
+	kernel_call_hook_run(request, arg, true, r);
+	return r;
 }
 
 int vfio_device_open_by_bdf(const char *sysfs_root, const char *bdf, int *out_fd)
@@ -181,7 +187,7 @@ int vfio_device_trigger_irq(int devfd, uint32_t index)
 
 int vfio_device_reset(int devfd)
 {
-	return ioctl(devfd, KABI_VFIO_DEVICE_RESET) < 0 ? -errno : 0;
+	return do_ioctl(devfd, KABI_VFIO_DEVICE_RESET, NULL);
 }
 
 static int config_region(int devfd, uint64_t offset, size_t len, uint64_t *out_pos)
