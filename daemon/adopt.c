@@ -560,6 +560,20 @@ int daemon_adopt(struct daemon *d)
 		}
 	}
 	free(text);
+	text = NULL;
+	if (d->state_path) {
+		char path[4096];
+		struct state_intent file_intent;
+
+		state_intent_path(d->state_path, path, sizeof(path));
+		r = read_state_file(path, &text, &len);
+		if (r > 0 && state_parse_intent(text, len, &file_intent, err, sizeof(err)) == 0)
+			intent = file_intent;
+		else if (r > 0)
+			log_error("%s cannot be used (%s); no interrupted call is resolved", path,
+				  err);
+		free(text);
+	}
 	adopt_parsed(d, parsed, &intent);
 	if (intent.active)
 		resolve_intent(d, &intent);
@@ -571,6 +585,8 @@ int daemon_adopt(struct daemon *d)
 		if (sscanf(d->orphans[i].name, "vm%u.", &id) == 1 && id >= d->next_vm_id)
 			d->next_vm_id = id + 1;
 	}
+	/* Resolved: the commit writes the state and removes the intent file. */
+	d->intent = intent;
 	state_commit(d);
 	for (struct vm *vm = d->vms; vm; vm = vm->next) {
 		if (vm->unclaimed && !vm->persist) {

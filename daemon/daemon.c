@@ -220,6 +220,18 @@ bool peer_is_root(const struct server_peer *peer)
 	return peer->uid == 0;
 }
 
+int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error)
+{
+	struct server_peer peer;
+	int r = daemon_caller(m, &peer, error);
+
+	if (r < 0)
+		return r;
+	if (!peer_is_root(&peer))
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED, "%s", why);
+	return 0;
+}
+
 void daemon_update_status(struct daemon *d)
 {
 	unsigned int vms = 0, devices = 0, attached = 0;

@@ -263,6 +263,8 @@ void strv_free(char **strv);
 /* Access: the caller of the current message. */
 int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error);
 bool peer_is_root(const struct server_peer *peer);
+/* PermissionDenied with why unless the sender of m is root. */
+int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error);
 /* An audit record (log_notice "AUDIT ...") of what the sender of m did. */
 void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device);
 

@@ -386,15 +386,7 @@ static int prop_assignable(sd_bus *bus, const char *path, const char *iface,
 
 static int device_check_root(sd_bus_message *m, sd_bus_error *error)
 {
-	struct server_peer peer;
-	int r = daemon_caller(m, &peer, error);
-
-	if (r < 0)
-		return r;
-	if (!peer_is_root(&peer))
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "only root may rebind devices");
-	return 0;
+	return daemon_require_root(m, "only root may rebind devices", error);
 }
 
 /* Whether the caller may change the device's driver now: root, a real

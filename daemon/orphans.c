@@ -25,25 +25,14 @@ void orphan_describe(const struct stored_fd *sf, char *buf, size_t len)
 		buf[n] = '\0';
 }
 
-static int require_root(sd_bus_message *m, const char *what, sd_bus_error *error)
-{
-	struct server_peer peer;
-	int r = daemon_caller(m, &peer, error);
-
-	if (r < 0)
-		return r;
-	if (!peer_is_root(&peer))
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "%s is for root: orphaned fds may hold any user's memory", what);
-	return 0;
-}
 
 int manager_method_list_orphans(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct daemon *d = userdata;
 	sd_bus_message *reply = NULL;
 	char target[PATH_MAX];
-	int r = require_root(m, "ListOrphans", error);
+	int r = daemon_require_root(m, "ListOrphans is for root: orphaned fds may hold any "
+				    "user's memory", error);
 
 	if (r < 0)
 		return r;
@@ -66,7 +55,8 @@ int manager_method_release_orphan(sd_bus_message *m, void *userdata, sd_bus_erro
 {
 	struct daemon *d = userdata;
 	const char *name;
-	int r = require_root(m, "ReleaseOrphan", error);
+	int r = daemon_require_root(m, "ReleaseOrphan is for root: orphaned fds may hold any "
+				    "user's memory", error);
 
 	if (r < 0)
 		return r;

@@ -667,6 +667,34 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	return 0;
 }
 
+int state_parse_intent(const char *text, size_t len, struct state_intent *intent, char *err,
+		       size_t errlen)
+{
+	struct reader rd = { .err = err, .errlen = errlen };
+	struct json_object *root = NULL;
+	struct json_tokener *tok = json_tokener_new();
+
+	memset(intent, 0, sizeof(*intent));
+	if (!tok)
+		return -ENOMEM;
+	if (len > INT32_MAX)
+		fail(&rd, "the file is too large");
+	else
+		root = json_tokener_parse_ex(tok, text, (int)len);
+	if (rd.r == 0 && (!root || json_tokener_get_error(tok) != json_tokener_success ||
+			  !json_object_is_type(root, json_type_object)))
+		fail(&rd, "not a JSON object");
+	json_tokener_free(tok);
+	if (rd.r == 0)
+		load_intent(&rd, root, intent);
+	if (rd.r == 0 && !intent->active)
+		fail(&rd, "no \"intent\"");
+	json_object_put(root);
+	if (rd.r)
+		memset(intent, 0, sizeof(*intent));
+	return rd.r;
+}
+
 void state_free_parsed(struct vm *vms)
 {
 	while (vms) {

@@ -357,8 +357,6 @@ int state_to_json(const struct daemon *d, struct json_object **out)
 		r = put(o, "bound_devices", bound);
 		bound = NULL;
 	}
-	if (r == 0 && d->intent.active)
-		r = put(o, "intent", save_intent(&d->intent));
 	if (r == 0)
 		r = save_list(o, "vms", d->vms, save_vm);
 	json_object_put(bound);
@@ -385,38 +383,71 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int state_write(struct daemon *d)
+/* path replaced by text as a whole: a temporary file, fsync, rename. */
+static int write_atomically(const char *path, const char *text)
 {
 	char tmp[4096];
-	struct json_object *o = NULL;
-	const char *text;
 	int fd, r;
 
-	if (!d->state_path)
-		return 0;
-	r = state_to_json(d, &o);
-	if (r < 0)
-		goto fail;
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
+	if (fd < 0)
+		return -errno;
 	r = write_all(fd, text, strlen(text));
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	close(fd);
-	if (r == 0 && rename(tmp, d->state_path) < 0)
+	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0)
 		unlink(tmp);
-fail:
+	return r;
+}
+
+int state_write(struct daemon *d)
+{
+	struct json_object *o = NULL;
+	int r;
+
+	if (!d->state_path)
+		return 0;
+	r = state_to_json(d, &o);
+	if (r == 0)
+		r = write_atomically(d->state_path,
+				     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	if (r < 0)
 		log_error("cannot write the state file %s: %s; a restart would lose the VMs",
 			  d->state_path, strerror(-r));
+	return r;
+}
+
+void state_intent_path(const char *state_path, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.intent", state_path);
+}
+
+/* The intent record has a small file of its own, so that marking a call in
+ * flight costs a few bytes, not the whole model. */
+static int intent_write(struct daemon *d)
+{
+	struct json_object *o = json_object_new_object();
+	char path[4096];
+	int r = o ? 0 : -ENOMEM;
+
+	if (!d->state_path) {
+		json_object_put(o);
+		return 0;
+	}
+	if (r == 0)
+		r = put(o, "intent", save_intent(&d->intent));
+	state_intent_path(d->state_path, path, sizeof(path));
+	if (r == 0)
+		r = write_atomically(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	if (r < 0)
+		log_error("cannot write the intent record %s: %s; an interrupted call would not "
+			  "be resolved after a restart", path, strerror(-r));
 	return r;
 }
 
@@ -451,21 +482,36 @@ int state_begin(struct daemon *d, const char *op, const char *path)
 		in->vm = vm;
 	else if (strcmp(op, "CreateVm") == 0)
 		in->vm = d->next_vm_id;
-	return state_write(d);
+	return intent_write(d);
 }
 
 int state_begin_range(struct daemon *d, uint64_t iova, uint64_t length)
 {
+	if (!d->intent.active)
+		return 0;
 	d->intent.has_range = true;
 	d->intent.iova = iova;
 	d->intent.length = length;
-	return state_write(d);
+	return intent_write(d);
 }
 
+/* The state first, then the intent goes: a crash in between finds an intent
+ * whose call the state already holds, and resolving it again is harmless
+ * (nothing unknown to destroy, nothing unrecorded to unmap). */
 int state_commit(struct daemon *d)
 {
+	char path[4096];
+	bool had_intent = d->intent.active;
+	int r;
+
 	d->intent.active = false;
-	return state_write(d);
+	r = state_write(d);
+	if (r == 0 && had_intent && d->state_path) {
+		state_intent_path(d->state_path, path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT)
+			r = -errno;
+	}
+	return r;
 }
 
 /* Calls that never change what the state file holds: no intent for them.

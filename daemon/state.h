@@ -3,11 +3,12 @@
  * The object model on disk (/run/viommud/state.json), so that a restarted
  * daemon adopts every VM from the fds the service manager kept.
  *
- * Commit protocol: an intent record naming the call is written before any
- * kernel change a D-Bus call makes (state_begin, from a bus filter), new fds
- * go to the fd store, and the state with the intent cleared is written before
- * the reply (state_commit). A start that finds an intent resolves it: a create
- * is rolled back, a destroy or unmap is finished.
+ * Commit protocol: an intent record naming the call is written (to its own
+ * small file, <state>.intent) before any kernel change a D-Bus call makes
+ * (state_begin, from a bus filter; MapMemory and UnmapMemory add their range),
+ * new fds go to the fd store, and once the call is done the state is written
+ * and the intent file removed (state_commit). A start that finds an intent
+ * resolves it: a create is rolled back, a destroy or unmap is finished.
  */
 #pragma once
 
@@ -28,6 +29,8 @@ int state_to_json(const struct daemon *d, struct json_object **out);
 int state_prepare_dir(const char *path);
 /* Writes the state atomically (temporary file, fsync, rename). */
 int state_write(struct daemon *d);
+/* The intent record's own file: "<state path>.intent". */
+void state_intent_path(const char *state_path, char *buf, size_t len);
 /* Records that the call op on path is about to change the kernel. */
 int state_begin(struct daemon *d, const char *op, const char *path);
 /* Adds the range MapMemory or UnmapMemory is about to change. */
@@ -46,6 +49,9 @@ int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
  */
 int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 		struct state_intent *intent, unsigned int *next_vm_id, char *err, size_t errlen);
+/* Parses an intent file ({"intent": {...}}). */
+int state_parse_intent(const char *text, size_t len, struct state_intent *intent, char *err,
+		       size_t errlen);
 /* Frees a list of parsed, never adopted VMs (no fds, no kernel calls). */
 void state_free_parsed(struct vm *vms);
 

@@ -11,6 +11,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "state.h"
 
 #define VM_PAGE_SIZE 4096u
 #define VM_MAPPINGS_MAX 4096
@@ -127,6 +128,8 @@ int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, ui
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return -ENOMEM;
+	/* A kill -9 right after the map must find what to unmap. */
+	state_begin_range(vm->daemon, iova, length);
 	r = iommufd_ioas_map_file(vm->iommufd, vm->ioas_id, flags | KABI_IOMMU_IOAS_MAP_FIXED_IOVA,
 				  memfd, offset, length, &got);
 	if (r < 0) {
@@ -172,6 +175,7 @@ int vm_unmap_memory(struct vm *vm, uint64_t iova, uint64_t length, uint64_t *out
 	if (covered == 0)
 		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "nothing is mapped at 0x%llx-0x%llx",
 				 (unsigned long long)iova, (unsigned long long)last);
+	state_begin_range(vm->daemon, iova, length);
 	r = iommufd_ioas_unmap(vm->iommufd, vm->ioas_id, iova, length, &unmapped);
 	if (r == -EBUSY)
 		return error_set(error, VIOMMU_ERROR_BUSY,

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "client.h"
 
+#include "iommufd.h"
+#include "selftest.h"
+
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -533,6 +536,17 @@ const char *vc_json_str(struct json_object *obj, const char *key)
 	if (!obj || !json_object_object_get_ex(obj, key, &v))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+int vc_pins_are(const void *va, uint64_t len, uint32_t refs)
+{
+	int fd = iommufd_open(), r;
+
+	if (fd < 0)
+		return fd;
+	r = mock_check_refs(fd, va, len, refs);
+	close(fd);
+	return r;
 }
 
 int vc_daemon_fds(const char *prefix)

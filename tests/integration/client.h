@@ -124,6 +124,10 @@ const char *vc_json_str(struct json_object *obj, const char *key);
  * ("/dev/iommu", "/dev/vfio/", "/memfd:"); -1 when it cannot tell. */
 int vc_daemon_fds(const char *prefix);
 
+/* The selftest's page-ref check on [va, va + len) of this process, through a
+ * fresh iommufd: 0 when every page holds refs pins (0: none). */
+int vc_pins_are(const void *va, uint64_t len, uint32_t refs);
+
 /* The daemon still answers (a Peer.Ping and a ListVms). */
 bool vc_alive(struct vc *c);
 

@@ -35,17 +35,6 @@ static uint8_t *mem = MAP_FAILED;
 static struct edu edu_dev;
 static int fds_at_start;
 
-static int pins_are(const void *va, uint64_t len, uint32_t refs)
-{
-	int fd = iommufd_open(), r;
-
-	if (fd < 0)
-		return fd;
-	r = mock_check_refs(fd, va, len, refs);
-	close(fd);
-	return r;
-}
-
 /* memfd[0..COPY_LEN) -> the edu's buffer -> memfd[0x1000..0x1000 + COPY_LEN). */
 static void edu_copy_check(void)
 {
@@ -127,7 +116,7 @@ static void test_attach_and_map(void)
 	memset(mem, 0, MEMFD_SIZE);
 	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0, 0x1000, IOVA_SRC, RW));
 	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0x1000, MEMFD_SIZE - 0x1000, IOVA_DST, RW));
-	CHECK_OK(pins_are(mem, MEMFD_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem, MEMFD_SIZE, 1));
 }
 
 static void test_dma(void)
@@ -150,8 +139,8 @@ static void test_dma(void)
 		mem[i] = (uint8_t)(0xff - i);
 	CHECK_DBUS_OK(&c, vc_unmap_memory(&c, vm, IOVA_DST, MEMFD_SIZE - 0x1000, &unmapped));
 	CHECK_EQ(unmapped, MEMFD_SIZE - 0x1000);
-	CHECK_OK(pins_are(mem + 0x1000, MEMFD_SIZE - 0x1000, 0));
-	CHECK_OK(pins_are(mem, 0x1000, 1));
+	CHECK_OK(vc_pins_are(mem + 0x1000, MEMFD_SIZE - 0x1000, 0));
+	CHECK_OK(vc_pins_are(mem, 0x1000, 1));
 	edu_copy_check();
 	CHECK(all_zero(mem + 0x1000, COPY_LEN));
 
@@ -193,7 +182,7 @@ static void test_destroy(void)
 		free(s);
 	}
 	CHECK(back);
-	CHECK_OK(pins_are(mem, MEMFD_SIZE, 0));
+	CHECK_OK(vc_pins_are(mem, MEMFD_SIZE, 0));
 	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
 	if (vc_daemon_fds("/dev/iommu") >= 0)
 		CHECK_EQ(vc_daemon_fds("/dev/iommu"), 0);

@@ -489,17 +489,6 @@ static void doomed_client(void)
 	_exit(0);
 }
 
-static int pins_are(const void *va, uint64_t len, uint32_t refs)
-{
-	int fd = iommufd_open(), r;
-
-	if (fd < 0)
-		return fd;
-	r = mock_check_refs(fd, va, len, refs);
-	close(fd);
-	return r;
-}
-
 static void test_client_dies(void)
 {
 	struct timespec ms = { 0, 20 * 1000 * 1000 };
@@ -526,7 +515,7 @@ static void test_client_dies(void)
 	CHECK_DBUS_OK(&root, vc_get_string(&root, dev[1], VC_DEVICE, "Vm", &s));
 	CHECK_STREQ(s, vm);
 	free(s);
-	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 1));
 
 	write_line(ch.to, "die");
 	CHECK_EQ(reap(&ch), 0);
@@ -541,7 +530,7 @@ static void test_client_dies(void)
 	CHECK_DBUS_OK(&root, vc_get_string(&root, dev[1], VC_DEVICE, "Vm", &s));
 	CHECK_STREQ(s, "/");
 	free(s);
-	CHECK_OK(pins_are(mem, MEM_SIZE, 0));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 0));
 	if (vc_daemon_fds("/dev/iommu") >= 0)
 		CHECK_EQ(vc_daemon_fds("/dev/iommu"), 0);
 	CHECK_EQ(vc_daemon_fds("/memfd:"), 0);

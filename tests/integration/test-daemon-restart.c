@@ -106,17 +106,6 @@ static pid_t wait_daemon(pid_t old)
 	return 0;
 }
 
-static int pins_are(const void *va, uint64_t len, uint32_t refs)
-{
-	int fd = iommufd_open(), r;
-
-	if (fd < 0)
-		return fd;
-	r = mock_check_refs(fd, va, len, refs);
-	close(fd);
-	return r;
-}
-
 /* The VM's Describe() object without "claimed", as a string (caller frees). */
 static char *vm_snapshot(const char *vm)
 {
@@ -236,7 +225,7 @@ static void setup_mock_vm(void)
 	CHECK_DBUS_OK(&c, vc_alloc_domain(&c, viommu, VC_VIOMMU, KABI_IOMMU_HWPT_DATA_SELFTEST, data,
 					  sizeof(data), &domain));
 	CHECK_DBUS_OK(&c, vc_domain_attach(&c, domain, dev0));
-	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 1));
 	free(dev0);
 	free(dev1);
 	free(viommu);
@@ -358,7 +347,7 @@ static void check_after_restart(void)
 	sd_bus_message_unref(reply);
 	(void)orphans;
 	CHECK_EQ(n, 0);
-	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 1));
 	check_edu_dma();
 	check_event_relay();
 }
@@ -436,6 +425,45 @@ static void test_vmm_across_restart(void)
 			 VC_ERR_UNKNOWN_OBJECT);
 	free(path);
 	/* The other VMs wait for their Claim, as after any restart. */
+	check_after_restart();
+}
+
+/* An intent record found at start-up is resolved: a MapMemory the state does
+ * not hold is unmapped. The mapping is made on the events VM's handed-out
+ * iommufd, as if the daemon had died right after its map. */
+static void test_intent_resolved(void)
+{
+	const char *state = getenv("VIOMMUD_STATE");
+	const uint64_t iova = 0x40000000, len = 0x10000;
+	struct json_object *root;
+	char path[512];
+	uint32_t ioas = 0;
+	unsigned int id = 0;
+	pid_t pid = daemon_pid();
+	FILE *f;
+
+	CHECK(state && pid > 0);
+	CHECK(sscanf(vms[VM_EVENTS], VC_ROOT "/vm/%u", &id) == 1);
+	root = vc_describe_json(&c);
+	CHECK(root);
+	ioas = (uint32_t)vc_json_u64(vc_json_by_path(root, "vms", vms[VM_EVENTS]), "ioas_id");
+	json_object_put(root);
+	CHECK_OK(iommufd_ioas_map_file(events_iommufd, ioas,
+				       KABI_IOMMU_IOAS_MAP_FIXED_IOVA | RW, memfd, 0, len,
+				       &(uint64_t){ iova }));
+	CHECK_OK(vc_pins_are(mem, len, 2)); /* the mock VM's mapping and this one */
+	CHECK(kill(pid, SIGSTOP) == 0);
+	snprintf(path, sizeof(path), "%s.intent", state);
+	f = fopen(path, "w");
+	CHECK(f);
+	fprintf(f, "{\"intent\": {\"op\": \"MapMemory\", \"path\": \"%s\", \"vm\": %u, "
+		   "\"iova\": %llu, \"length\": %llu}}",
+		vms[VM_EVENTS], id, (unsigned long long)iova, (unsigned long long)len);
+	fclose(f);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(wait_daemon(pid) > 0);
+	CHECK_OK(vc_pins_are(mem, len, 1));
+	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
 	check_after_restart();
 }
 
@@ -528,7 +556,7 @@ static int churn(void)
 	vc_close(&cc);
 	printf("# churner: %lu rounds, %lu broken by restarts\n", rounds, broken);
 	fflush(stdout);
-	return pins_are(buf, len * 16, 0) == 0 ? 0 : 4;
+	return vc_pins_are(buf, len * 16, 0) == 0 ? 0 : 4;
 }
 
 static void test_kill_loop(void)
@@ -618,12 +646,12 @@ static void test_corrupt_state(void)
 	vc_strv_free(list);
 	snprintf(prefix, sizeof(prefix), "vm%u.", id);
 	CHECK_EQ(orphan_count(prefix), 1); /* the mock VM: its iommufd alone */
-	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 1));
 	snprintf(prefix, sizeof(prefix), "vm%u.iommufd", id);
 	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s", prefix));
 	CHECK_DBUS_ERROR(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s", prefix),
 			 VC_ERR_NOT_FOUND);
-	CHECK_OK(pins_are(mem, MEM_SIZE, 0));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 0));
 	/* The rest too; then nothing is held. */
 	for (int i = 0; i < NVMS; i++) {
 		CHECK(sscanf(vms[i], VC_ROOT "/vm/%u", &id) == 1);
@@ -642,7 +670,7 @@ static void test_corrupt_state(void)
 		}
 	}
 	CHECK_EQ(orphan_count(""), 0);
-	CHECK_OK(pins_are(edu_mem, EDU_MEM, 0));
+	CHECK_OK(vc_pins_are(edu_mem, EDU_MEM, 0));
 }
 
 int main(int argc, char **argv)
@@ -651,6 +679,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_setup),
 		CHECK_CASE(test_restart_once),
 		CHECK_CASE(test_vmm_across_restart),
+		CHECK_CASE(test_intent_resolved),
 		CHECK_CASE(test_kill_loop),
 		CHECK_CASE(test_upgrade_signal),
 		CHECK_CASE(test_corrupt_state),

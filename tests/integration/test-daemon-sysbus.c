@@ -20,17 +20,6 @@
 #define MEM_SIZE 0x20000ull
 #define RW (KABI_IOMMU_IOAS_MAP_READABLE | KABI_IOMMU_IOAS_MAP_WRITEABLE)
 
-static int pins_are(const void *va, uint64_t len, uint32_t refs)
-{
-	int fd = iommufd_open(), r;
-
-	if (fd < 0)
-		return fd;
-	r = mock_check_refs(fd, va, len, refs);
-	close(fd);
-	return r;
-}
-
 static void test_list_devices(void)
 {
 	char **devices = NULL, *name = NULL, *ver = NULL;
@@ -83,7 +72,7 @@ static void test_vm_gone_with_connection(void)
 	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0, MEM_SIZE, KABI_MOCK_APERTURE_START, RW));
 	CHECK_DBUS_OK(&c, vc_get_u64(&c, vm, VC_VM, "MappedBytes", &bytes));
 	CHECK_EQ(bytes, MEM_SIZE);
-	CHECK_OK(pins_are(mem, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 1));
 
 	/* Another client (root too) sees it. */
 	CHECK_DBUS_OK(&watcher, vc_list(&watcher, "ListVms", &vms));
@@ -106,7 +95,7 @@ static void test_vm_gone_with_connection(void)
 	CHECK_DBUS_OK(&watcher, vc_get_string(&watcher, dev, VC_DEVICE, "Vm", &s));
 	CHECK_STREQ(s, "/");
 	free(s);
-	CHECK_OK(pins_are(mem, MEM_SIZE, 0));
+	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 0));
 	if (vc_daemon_fds("/dev/iommu") >= 0)
 		CHECK_EQ(vc_daemon_fds("/dev/iommu"), 0);
 	CHECK(munmap(mem, MEM_SIZE) == 0);
