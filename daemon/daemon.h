@@ -320,6 +320,10 @@ int vm_check_object_quota(struct vm *vm, const char *what, sd_bus_error *error);
 uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid);
 struct vm_device *vm_device_of(struct vm *vm, const struct device *dev);
 
+/* batch.c: Vm.AttachDevices and Viommu.NestDevices, all or nothing */
+int vm_method_attach_devices(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int viommu_method_nest_devices(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
 /* vmm.c: Vm.BindVmm */
 int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int vm_vmm_watch(struct vm *vm);
@@ -342,6 +346,9 @@ int vm_unmap_all(struct vm *vm);
 /* vm-attach.c */
 int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *options,
 		     sd_bus_error *error);
+/* The same with the options read from options (NULL: none) and m audited. */
+int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
+			  sd_bus_message *options, sd_bus_error *error);
 int vm_detach_device(struct vm *vm, struct device *dev, sd_bus_error *error);
 /* Moves a device's RID to pt_id (a parent or nested HWPT). */
 int vm_device_replace(struct vm *vm, struct vm_device *vd, uint32_t pt_id);
@@ -364,6 +371,11 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
  * Vm.AllocDomain and Viommu.AllocDomain. */
 int domain_method_alloc(sd_bus_message *m, struct vm *vm, struct viommu *viommu,
 			sd_bus_error *error);
+/* A vDEVICE of an attached device on the vIOMMU. */
+int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struct vdevice **out,
+		   sd_bus_error *error);
+/* Moves an attached device's RID onto the domain. */
+int domain_attach_device(struct domain *dom, struct vm_device *vd, sd_bus_error *error);
 int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
 		sd_bus_error *error);
 /* Each keeps its record and returns the kernel's error when it refuses,

@@ -232,14 +232,10 @@ static int domain_device_arg(struct domain *dom, sd_bus_message *m, struct vm_de
 	return 0;
 }
 
-static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int domain_attach_device(struct domain *dom, struct vm_device *vd, sd_bus_error *error)
 {
-	struct domain *dom = userdata;
-	struct vm_device *vd;
-	int r = domain_device_arg(dom, m, &vd, error);
+	int r;
 
-	if (r < 0)
-		return r;
 	if (vd->device->vendor != dom->vendor)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "%s is not behind this domain's IOMMU", vd->device->name);
@@ -248,6 +244,19 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return error_errno(error, r, "cannot attach %s to domain %u", vd->device->name,
 				   dom->kernel_id);
 	vd->domain = dom;
+	return 0;
+}
+
+static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct domain *dom = userdata;
+	struct vm_device *vd;
+	int r = domain_device_arg(dom, m, &vd, error);
+
+	if (r >= 0)
+		r = domain_attach_device(dom, vd, error);
+	if (r < 0)
+		return r;
 	return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -75,6 +75,9 @@ int options_read(sd_bus_message *m, const struct option_spec *specs, size_t coun
 	uint64_t seen = 0;
 	int r;
 
+	/* No message: the defaults (batched calls take no per-item options). */
+	if (!m)
+		return 0;
 	r = sd_bus_message_enter_container(m, 'a', "{sv}");
 	if (r < 0)
 		return r;

@@ -29,6 +29,6 @@ struct option_spec {
 	bool *present; /* may be NULL */
 };
 
-/* Reads the a{sv} at the message's read position. */
+/* Reads the a{sv} at the message's read position; with m NULL, nothing (the defaults). */
 int options_read(sd_bus_message *m, const struct option_spec *specs, size_t count,
 		 sd_bus_error *error);

@@ -200,24 +200,14 @@ static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const c
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-static int method_add_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struct vdevice **out,
+		   sd_bus_error *error)
 {
-	struct viommu *v = userdata;
 	struct vm *vm = v->vm;
 	struct vdevice *vdev, **tail;
-	struct vm_device *vd;
-	struct device *dev;
-	const char *path;
-	uint64_t virt_id;
+	struct vm_device *vd = vm_device_of(vm, dev);
 	int r;
 
-	r = sd_bus_message_read(m, "ot", &path, &virt_id);
-	if (r < 0)
-		return r;
-	dev = device_by_path(vm->daemon, path);
-	if (!dev)
-		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
-	vd = vm_device_of(vm, dev);
 	if (!vd)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "%s is not attached to VM %s", dev->name, vm->name);
@@ -252,6 +242,28 @@ static int method_add_device(sd_bus_message *m, void *userdata, sd_bus_error *er
 	for (tail = &vm->vdevices; *tail; tail = &(*tail)->next)
 		;
 	*tail = vdev;
+	*out = vdev;
+	return 0;
+}
+
+static int method_add_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct viommu *v = userdata;
+	struct vdevice *vdev = NULL;
+	struct device *dev;
+	const char *path;
+	uint64_t virt_id;
+	int r;
+
+	r = sd_bus_message_read(m, "ot", &path, &virt_id);
+	if (r < 0)
+		return r;
+	dev = device_by_path(v->vm->daemon, path);
+	if (!dev)
+		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
+	r = vdevice_create(v, dev, virt_id, &vdev, error);
+	if (r < 0)
+		return r;
 	return sd_bus_reply_method_return(m, "o", vdev->path);
 }
 
@@ -308,6 +320,10 @@ const sd_bus_vtable viommu_vtable[] = {
 	SD_BUS_PROPERTY("HwQueues", "ao", prop_viommu, 0, 0),
 	SD_BUS_METHOD_WITH_NAMES("AddDevice", "ot", SD_BUS_PARAM(device) SD_BUS_PARAM(virt_id),
 				 "o", SD_BUS_PARAM(vdevice), method_add_device,
+				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("NestDevices", "a(ot)uay",
+				 SD_BUS_PARAM(devices) SD_BUS_PARAM(data_type) SD_BUS_PARAM(data),
+				 "a(oo)", SD_BUS_PARAM(nested), viommu_method_nest_devices,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("AllocDomain", "uaya{sv}",
 				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(data) SD_BUS_PARAM(options),

@@ -353,6 +353,12 @@ static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
 
 int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bus_error *error)
 {
+	return vm_attach_device_with(vm, dev, m, m, error);
+}
+
+int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
+			  sd_bus_message *options, sd_bus_error *error)
+{
 	char token_text[40] = "", reason[512];
 	bool has_token = false, has_pasid = false;
 	uint32_t pasid = 0;
@@ -364,7 +370,7 @@ int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bu
 	struct vm_device *vd;
 	int r;
 
-	r = options_read(m, specs, sizeof(specs) / sizeof(specs[0]), error);
+	r = options_read(options, specs, sizeof(specs) / sizeof(specs[0]), error);
 	if (r < 0)
 		return r;
 	if (has_token && parse_uuid(token_text, token) < 0)

@@ -382,6 +382,8 @@ const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_METHOD_WITH_NAMES("AttachDevice", "oa{sv}",
 				 SD_BUS_PARAM(device) SD_BUS_PARAM(options), "", ,
 				 method_attach_device, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES("AttachDevices", "ao", SD_BUS_PARAM(devices), "", ,
+				 vm_method_attach_devices, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("DetachDevice", "o", SD_BUS_PARAM(device), "", ,
 				 method_detach_device, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("CreateViommu", "sa{sv}",

@@ -90,7 +90,7 @@ const char *vc_error_message(const struct vc *c)
 static int vc_callv(struct vc *c, const char *path, const char *iface, const char *member,
 		    sd_bus_message **reply, const char *types, va_list ap)
 {
-	sd_bus_message *m = NULL, *rep = NULL;
+	sd_bus_message *m = NULL;
 	int r;
 
 	vc_reset_error(c);
@@ -103,8 +103,18 @@ static int vc_callv(struct vc *c, const char *path, const char *iface, const cha
 		sd_bus_message_unref(m);
 		return vc_fail_local(c, r);
 	}
-	r = sd_bus_call(c->bus, m, 30 * 1000 * 1000, &c->error, &rep);
+	r = vc_call_message(c, m, reply);
 	sd_bus_message_unref(m);
+	return r;
+}
+
+int vc_call_message(struct vc *c, sd_bus_message *m, sd_bus_message **reply)
+{
+	sd_bus_message *rep = NULL;
+	int r;
+
+	vc_reset_error(c);
+	r = sd_bus_call(c->bus, m, 30 * 1000 * 1000, &c->error, &rep);
 	if (r < 0)
 		return vc_fail_local(c, r);
 	if (reply)

@@ -56,6 +56,9 @@ const char *vc_error_message(const struct vc *c);
 int vc_call(struct vc *c, const char *path, const char *iface, const char *member,
 	    sd_bus_message **reply, const char *types, ...);
 
+/* A call built by the caller (for arguments vc_call cannot express). */
+int vc_call_message(struct vc *c, sd_bus_message *m, sd_bus_message **reply);
+
 /* Manager */
 int vc_list(struct vc *c, const char *method, char ***out); /* ListDevices, ListVms */
 int vc_create_vm(struct vc *c, const char *name, char **out_path);
