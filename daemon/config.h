@@ -43,6 +43,8 @@ struct config {
 	unsigned int quota_connections;	    /* "quota_connections_per_uid", default 64 */
 	uint64_t quota_pinned_bytes;	    /* "quota_pinned_bytes_per_uid", 0: unlimited */
 	unsigned int quota_queued_messages; /* "quota_queued_messages", default 4096 */
+	unsigned int quota_message_fds;	    /* "quota_message_fds", default 16 */
+	uint64_t quota_message_bytes;	    /* "quota_message_bytes", default 1 MiB */
 	/* After a restart, how long an adopted VM waits for its owner's Claim. */
 	unsigned int claim_grace_seconds; /* "claim_grace_seconds", default 60 */
 	/* Vm.BindVmm: what a VMM pins beyond guest RAM (ROMs, queues, ...). */
@@ -50,6 +52,8 @@ struct config {
 };
 
 #define CONFIG_CLAIM_GRACE_DEFAULT 60
+#define CONFIG_QUOTA_MESSAGE_FDS_DEFAULT 16
+#define CONFIG_QUOTA_MESSAGE_BYTES_DEFAULT (1ull << 20)
 #define CONFIG_MEMLOCK_HEADROOM_DEFAULT (64ull << 20)
 #define CONFIG_QUOTA_VMS_DEFAULT 256
 #define CONFIG_QUOTA_OBJECTS_DEFAULT 4096

@@ -320,6 +320,9 @@ int vm_check_object_quota(struct vm *vm, const char *what, sd_bus_error *error);
 uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid);
 struct vm_device *vm_device_of(struct vm *vm, const struct device *dev);
 
+/* msg-limits.c: a bus filter refusing messages over quota_message_fds/_bytes */
+int message_limits_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
 /* batch.c: Vm.AttachDevices and Viommu.NestDevices, all or nothing */
 int vm_method_attach_devices(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int viommu_method_nest_devices(sd_bus_message *m, void *userdata, sd_bus_error *error);

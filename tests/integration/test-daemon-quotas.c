@@ -9,6 +9,7 @@
  *          "quota_pinned_bytes_per_uid": 131072, "quota_connections_per_uid": 3,
  *          "quota_queued_messages": 64, "vm_users": [1000]}
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -163,10 +164,56 @@ static void test_flood_does_not_starve_others(void)
 	CHECK(vc_alive(&c));
 }
 
+/* CreateVm with n fds in its options (variants), or a name of len bytes. */
+static int create_vm_with(size_t nfds, size_t name_len)
+{
+	sd_bus_message *m = NULL;
+	char *name = malloc(name_len + 1);
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC), r;
+
+	if (!name || devnull < 0) {
+		free(name);
+		return -ENOMEM;
+	}
+	memset(name, 'n', name_len);
+	name[name_len] = '\0';
+	r = sd_bus_message_new_method_call(c.bus, &m, c.destination, VC_ROOT, VC_MANAGER,
+					   "CreateVm");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", name);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	for (size_t i = 0; r >= 0 && i < nfds; i++)
+		r = sd_bus_message_append(m, "{sv}", "fd", "h", devnull);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = vc_call_message(&c, m, NULL);
+	sd_bus_message_unref(m);
+	close(devnull);
+	free(name);
+	return r;
+}
+
+/* Config: quota_message_fds 4, quota_message_bytes 65536. Refused before any
+ * handler: the handler's own errors show where the line is. */
+static void test_message_limits(void)
+{
+	CHECK_DBUS_ERROR(&c, create_vm_with(5, 8), ERR_QUOTA);
+	CHECK(strstr(vc_error_message(&c), "quota_message_fds"));
+	/* Four pass the filter; CreateVm itself then refuses the unknown option. */
+	CHECK_DBUS_ERROR(&c, create_vm_with(4, 8), VC_ERR_INVALID);
+	CHECK_DBUS_ERROR(&c, create_vm_with(0, 70000), ERR_QUOTA);
+	CHECK(strstr(vc_error_message(&c), "quota_message_bytes"));
+	CHECK_DBUS_ERROR(&c, create_vm_with(0, 60000), VC_ERR_INVALID);
+	CHECK(vc_alive(&c));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_vms_per_uid),
+		CHECK_CASE(test_message_limits),
 		CHECK_CASE(test_objects_and_pins),
 		CHECK_CASE(test_connections_per_uid),
 		CHECK_CASE(test_flood_does_not_starve_others),
