@@ -422,5 +422,10 @@ int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
 /* The physical IOMMU a device sits behind ("selftest" for mocks). */
 void device_iommu_name(struct daemon *d, const struct device *dev, char *buf, size_t len);
 
+/* describe-queues.c: the queue arrays of Describe() */
+struct json_object;
+struct json_object *describe_hw_queues(const struct viommu *v);
+struct json_object *describe_fault_queues(const struct vm *vm);
+
 /* describe.c */
 int describe_json(struct daemon *d, const struct server_peer *peer, char **out);

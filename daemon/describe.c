@@ -127,6 +127,8 @@ static struct json_object *describe_viommus(struct vm *vm)
 			r = put(o, "mmap_offset", json_object_new_uint64(v->mmap_offset));
 		if (r == 0 && v->has_mmap)
 			r = put(o, "mmap_length", json_object_new_uint64(v->mmap_length));
+		if (r == 0)
+			r = put(o, "hw_queues", describe_hw_queues(v));
 		r = r == 0 ? push(a, o) : (json_object_put(o), r);
 	}
 	if (r < 0) {
@@ -281,6 +283,8 @@ static struct json_object *describe_vm(struct vm *vm)
 		r = put(o, "domains", describe_domains(vm));
 	if (r == 0)
 		r = put(o, "vdevices", describe_vdevices(vm));
+	if (r == 0)
+		r = put(o, "fault_queues", describe_fault_queues(vm));
 	if (r < 0) {
 		json_object_put(o);
 		return NULL;

@@ -468,18 +468,29 @@ int state_prepare_dir(const char *path)
 	return 0;
 }
 
+/* The VM a path is in: the VM's own path, or one under it; NULL for none. */
+static struct vm *vm_of_path(struct daemon *d, const char *path)
+{
+	for (struct vm *vm = d->vms; vm; vm = vm->next) {
+		size_t len = strlen(vm->path);
+
+		if (strncmp(path, vm->path, len) == 0 && (path[len] == '\0' || path[len] == '/'))
+			return vm;
+	}
+	return NULL;
+}
+
 int state_begin(struct daemon *d, const char *op, const char *path)
 {
 	struct state_intent *in = &d->intent;
-	unsigned int vm = 0;
 
 	memset(in, 0, sizeof(*in));
 	in->active = true;
 	snprintf(in->op, sizeof(in->op), "%s", op);
 	snprintf(in->path, sizeof(in->path), "%s", path);
-	/* /org/viommu1/vm/<id>[/...] names its VM; CreateVm makes next_vm_id. */
-	if (sscanf(path, VIOMMU_VM_PREFIX "/%u", &vm) == 1)
-		in->vm = vm;
+	/* The VM the path is in; CreateVm makes next_vm_id. */
+	if (vm_of_path(d, path))
+		in->vm = vm_of_path(d, path)->id;
 	else if (strcmp(op, "CreateVm") == 0)
 		in->vm = d->next_vm_id;
 	return intent_write(d);
@@ -532,6 +543,27 @@ static bool member_is_read_only(const char *iface, const char *member)
 	return false;
 }
 
+/* Whether the call may change anything at all: its VM exists and the caller
+ * may see it (or, on the manager, may create VMs). A call the handler will
+ * refuse must leave no intent, or a restart would resolve it as if it ran. */
+static bool call_may_change(struct daemon *d, sd_bus_message *m, const char *path,
+			    const char *member)
+{
+	struct server_peer peer;
+	struct vm *vm;
+
+	if (server_peer(m, &peer) < 0)
+		return false;
+	if (strcmp(path, VIOMMU_ROOT_PATH) == 0)
+		return strcmp(member, "CreateVm") == 0 &&
+		       config_may_create_vm(d->config, peer.uid, peer.gid, peer.groups,
+					    peer.ngroups);
+	if (strncmp(path, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX) + 1) == 0)
+		return peer_is_root(&peer); /* BindVfio, UnbindVfio */
+	vm = vm_of_path(d, path);
+	return vm && vm_visible_to(vm, &peer);
+}
+
 int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct daemon *d = userdata;
@@ -541,7 +573,8 @@ int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return 0;
 	member = sd_bus_message_get_member(m);
 	path = sd_bus_message_get_path(m);
-	if (!member || !path || member_is_read_only(sd_bus_message_get_interface(m), member))
+	if (!member || !path || member_is_read_only(sd_bus_message_get_interface(m), member) ||
+	    !call_may_change(d, m, path, member))
 		return 0;
 	/* A call that did not commit (an error path) is over: its intent too. */
 	if (d->intent.active)

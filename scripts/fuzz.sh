@@ -7,7 +7,7 @@
 # harness and exits non-zero when any found a crash, leak, hang or broken
 # invariant; the failing input and the log are then kept and named.
 #
-#   scripts/fuzz.sh [HARNESS...]        (default: config uevent state)
+#   scripts/fuzz.sh [HARNESS...]        (default: config uevent state dbus)
 #
 # Environment:
 #   FUZZ_SECONDS     time per harness (libFuzzer -max_total_time), default 60
@@ -22,7 +22,7 @@ cd "$top"
 seconds="${FUZZ_SECONDS:-60}"
 build="${FUZZ_BUILD_DIR:-$top/build-fuzz}"
 harnesses=("$@")
-((${#harnesses[@]})) || harnesses=(config uevent state)
+((${#harnesses[@]})) || harnesses=(config uevent state dbus)
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || ((seconds == 0)); then
 	echo "fuzz.sh: FUZZ_SECONDS must be a positive number of seconds" >&2
 	exit 2
@@ -73,6 +73,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 
 declare -A max_len=(
 	[uevent]=8320 # UEVENT_SIZE_MAX (8192) and a little: both sides of the limit
+	[dbus]=4096   # choices of the call generator: a few calls' worth
 )
 
 status=0
