@@ -251,43 +251,71 @@ static void release_unadopted(struct daemon *d, unsigned int vm_id, const char *
 	}
 }
 
-static bool id_known(const struct vm *vm, uint32_t id)
+/* The kernel IDs the state records for the VM. */
+struct known_ids {
+	uint32_t *ids;
+	size_t n, cap;
+};
+
+static int known_add(struct known_ids *k, uint32_t id)
 {
-	if (id == vm->ioas_id || id == vm->parent_id)
-		return true;
-	for (const struct vm_device *vd = vm->devices; vd; vd = vd->next)
-		if (id == vd->dev_id || id == vd->stdev_id || id == vd->pt_id)
-			return true;
-	for (const struct viommu *v = vm->viommus; v; v = v->next) {
-		if (id == v->kernel_id)
-			return true;
-		for (const struct veventq *q = v->veventqs; q; q = q->next)
-			if (id == q->kernel_id)
-				return true;
-		for (const struct hw_queue *q = v->hw_queues; q; q = q->next)
-			if (id == q->kernel_id)
-				return true;
+	if (id == 0)
+		return 0;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 64;
+		uint32_t *grown = realloc(k->ids, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		k->ids = grown;
+		k->cap = cap;
 	}
-	for (const struct domain *dom = vm->domains; dom; dom = dom->next)
-		if (id == dom->kernel_id)
-			return true;
-	for (const struct vdevice *v = vm->vdevices; v; v = v->next)
-		if (id == v->kernel_id)
-			return true;
-	for (const struct fault_queue *q = vm->fault_queues; q; q = q->next)
-		if (id == q->kernel_id)
-			return true;
-	return false;
+	k->ids[k->n++] = id;
+	return 0;
 }
 
-static uint32_t id_max(const struct vm *vm)
+static int cmp_u32(const void *a, const void *b)
 {
-	uint32_t max = 0;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	for (uint32_t id = 1; id < UINT32_MAX - SWEEP_SLACK && id <= max + 4096; id++)
-		if (id_known(vm, id))
-			max = id;
-	return max;
+	return x < y ? -1 : x > y;
+}
+
+/* Every ID the state knows, sorted: the highest is the last. */
+static int known_collect(const struct vm *vm, struct known_ids *k)
+{
+	int r = known_add(k, vm->ioas_id);
+
+	if (r == 0)
+		r = known_add(k, vm->parent_id);
+	for (const struct vm_device *vd = vm->devices; r == 0 && vd; vd = vd->next) {
+		r = known_add(k, vd->dev_id);
+		if (r == 0)
+			r = known_add(k, vd->stdev_id);
+		if (r == 0)
+			r = known_add(k, vd->pt_id);
+	}
+	for (const struct viommu *v = vm->viommus; r == 0 && v; v = v->next) {
+		r = known_add(k, v->kernel_id);
+		for (const struct veventq *q = v->veventqs; r == 0 && q; q = q->next)
+			r = known_add(k, q->kernel_id);
+		for (const struct hw_queue *q = v->hw_queues; r == 0 && q; q = q->next)
+			r = known_add(k, q->kernel_id);
+	}
+	for (const struct domain *dom = vm->domains; r == 0 && dom; dom = dom->next)
+		r = known_add(k, dom->kernel_id);
+	for (const struct vdevice *v = vm->vdevices; r == 0 && v; v = v->next)
+		r = known_add(k, v->kernel_id);
+	for (const struct fault_queue *q = vm->fault_queues; r == 0 && q; q = q->next)
+		r = known_add(k, q->kernel_id);
+	if (r == 0 && k->n)
+		qsort(k->ids, k->n, sizeof(*k->ids), cmp_u32);
+	return r;
+}
+
+static bool known_has(const struct known_ids *k, uint32_t id)
+{
+	return k->n && bsearch(&id, k->ids, k->n, sizeof(*k->ids), cmp_u32);
 }
 
 /*
@@ -299,8 +327,9 @@ static uint32_t id_max(const struct vm *vm)
  */
 static void sweep_unknown_objects(struct vm *vm, const char *op)
 {
-	uint32_t top = id_max(vm) + SWEEP_SLACK;
+	struct known_ids known = { 0 };
 	bool progress = true;
+	uint32_t top;
 
 	if (vm->shared) {
 		log_warning("VM %s: an interrupted %s may have left an object in its iommufd; the "
@@ -308,16 +337,24 @@ static void sweep_unknown_objects(struct vm *vm, const char *op)
 			    vm->name, op);
 		return;
 	}
+	if (known_collect(vm, &known) < 0) {
+		log_error("VM %s: out of memory; objects of the interrupted %s may remain",
+			  vm->name, op);
+		free(known.ids);
+		return;
+	}
+	top = (known.n ? known.ids[known.n - 1] : 0) + SWEEP_SLACK;
 	for (int pass = 0; progress && pass < 4; pass++) {
 		progress = false;
 		for (uint32_t id = top; id >= 1; id--) {
-			if (id_known(vm, id) || iommufd_destroy(vm->iommufd, id) < 0)
+			if (known_has(&known, id) || iommufd_destroy(vm->iommufd, id) < 0)
 				continue;
 			log_notice("VM %s: destroyed object %u, made by the interrupted %s", vm->name,
 				   id, op);
 			progress = true;
 		}
 	}
+	free(known.ids);
 }
 
 static void drop_mappings_inside(struct vm *vm, uint64_t iova, uint64_t length)

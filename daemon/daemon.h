@@ -303,6 +303,10 @@ void vm_fd_name(const struct vm *vm, const char *what, char *buf, size_t len);
 /* Stores one fd of the VM under vm<ID>.<what>; failures are logged only. */
 void vm_fd_store(const struct vm *vm, const char *what, int fd);
 void vm_fd_unstore(const struct vm *vm, const char *what);
+/* A relayed queue's fd and notify eventfd: "<kind><ID>" and "<kind><ID>.notify"
+ * stored (or dropped); adopt.c looks them up by the same names. */
+void vm_fd_store_queue(const struct vm *vm, const char *kind, uint32_t kernel_id, int fd,
+		       int notify_fd, bool store);
 /* The VM named by path if the caller may see it (owner or root), else NULL. */
 struct vm *vm_visible(struct daemon *d, const char *path, const struct server_peer *peer);
 bool vm_visible_to(const struct vm *vm, const struct server_peer *peer);

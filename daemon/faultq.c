@@ -82,23 +82,6 @@ static void fault_on_readable(evutil_socket_t fd, short events, void *arg)
 			fault_relay(q, &faults[i]);
 }
 
-/* The fd store names of a relayed queue: "faultq<ID>" and "faultq<ID>.notify". */
-static void fault_queue_store(struct fault_queue *q, bool store)
-{
-	char what[64];
-
-	snprintf(what, sizeof(what), "faultq%u", q->kernel_id);
-	if (store)
-		vm_fd_store(q->vm, what, q->fd);
-	else
-		vm_fd_unstore(q->vm, what);
-	snprintf(what, sizeof(what), "faultq%u.notify", q->kernel_id);
-	if (store)
-		vm_fd_store(q->vm, what, q->notify_fd);
-	else
-		vm_fd_unstore(q->vm, what);
-}
-
 int fault_queue_watch(struct fault_queue *q)
 {
 	q->event = event_new(q->vm->daemon->base, q->fd, EV_READ | EV_PERSIST, fault_on_readable,
@@ -121,7 +104,7 @@ int fault_queue_destroy(struct fault_queue *q, bool force)
 		if (fault_respond(q, q->pending[0], KABI_IOMMUFD_PAGE_RESP_INVALID) < 0)
 			q->pending[0] = q->pending[--q->npending];
 	if (q->fd >= 0)
-		fault_queue_store(q, false);
+		vm_fd_store_queue(vm, "faultq", q->kernel_id, q->fd, q->notify_fd, false);
 	if (q->event)
 		event_free(q->event);
 	if (q->fd >= 0)
@@ -194,7 +177,7 @@ int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *
 		fault_queue_destroy(q, true);
 		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the fault queue");
 	}
-	fault_queue_store(q, true);
+	vm_fd_store_queue(vm, "faultq", q->kernel_id, q->fd, q->notify_fd, true);
 	return sd_bus_reply_method_return(m, "oh", q->path, q->notify_fd);
 }
 

@@ -483,14 +483,15 @@ static struct vm *vm_of_path(struct daemon *d, const char *path)
 int state_begin(struct daemon *d, const char *op, const char *path)
 {
 	struct state_intent *in = &d->intent;
+	struct vm *vm = vm_of_path(d, path);
 
 	memset(in, 0, sizeof(*in));
 	in->active = true;
 	snprintf(in->op, sizeof(in->op), "%s", op);
 	snprintf(in->path, sizeof(in->path), "%s", path);
 	/* The VM the path is in; CreateVm makes next_vm_id. */
-	if (vm_of_path(d, path))
-		in->vm = vm_of_path(d, path)->id;
+	if (vm)
+		in->vm = vm->id;
 	else if (strcmp(op, "CreateVm") == 0)
 		in->vm = d->next_vm_id;
 	return intent_write(d);

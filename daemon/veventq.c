@@ -131,23 +131,6 @@ static void veventq_on_readable(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* The fd store names of a relayed queue: "eventq<ID>" and "eventq<ID>.notify". */
-static void veventq_store(struct veventq *q, bool store)
-{
-	char what[64];
-
-	snprintf(what, sizeof(what), "eventq%u", q->kernel_id);
-	if (store)
-		vm_fd_store(q->viommu->vm, what, q->fd);
-	else
-		vm_fd_unstore(q->viommu->vm, what);
-	snprintf(what, sizeof(what), "eventq%u.notify", q->kernel_id);
-	if (store)
-		vm_fd_store(q->viommu->vm, what, q->notify_fd);
-	else
-		vm_fd_unstore(q->viommu->vm, what);
-}
-
 int veventq_watch(struct veventq *q)
 {
 	q->event = event_new(q->viommu->vm->daemon->base, q->fd, EV_READ | EV_PERSIST,
@@ -163,7 +146,7 @@ void veventq_destroy(struct veventq *q)
 	int r;
 
 	if (q->fd >= 0)
-		veventq_store(q, false);
+		vm_fd_store_queue(v->vm, "eventq", q->kernel_id, q->fd, q->notify_fd, false);
 	if (q->event)
 		event_free(q->event);
 	if (q->fd >= 0)
@@ -242,7 +225,7 @@ int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_err
 		veventq_destroy(q);
 		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the event queue");
 	}
-	veventq_store(q, true);
+	vm_fd_store_queue(v->vm, "eventq", q->kernel_id, q->fd, q->notify_fd, true);
 	/* Relayed: the VMM gets an eventfd that counts what was sent to it. */
 	return sd_bus_reply_method_return(m, "h", q->notify_fd);
 }

@@ -237,6 +237,23 @@ void vm_fd_store(const struct vm *vm, const char *what, int fd)
 	fdstore_add(name, &fd, 1, true);
 }
 
+void vm_fd_store_queue(const struct vm *vm, const char *kind, uint32_t kernel_id, int fd,
+		       int notify_fd, bool store)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s%u", kind, kernel_id);
+	if (store)
+		vm_fd_store(vm, what, fd);
+	else
+		vm_fd_unstore(vm, what);
+	snprintf(what, sizeof(what), "%s%u.notify", kind, kernel_id);
+	if (store)
+		vm_fd_store(vm, what, notify_fd);
+	else
+		vm_fd_unstore(vm, what);
+}
+
 void vm_fd_unstore(const struct vm *vm, const char *what)
 {
 	char name[FDSTORE_NAME_MAX];

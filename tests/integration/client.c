@@ -176,6 +176,23 @@ int vc_create_vm(struct vc *c, const char *name, char **out_path)
 	return vc_call_read(c, VC_ROOT, VC_MANAGER, "CreateVm", "o", out_path, "sa{sv}", name, 0);
 }
 
+int vc_vm_path(struct vc *c, const char *name, char **out_path)
+{
+	char **list = NULL;
+	int r = vc_list(c, "ListVms", &list);
+
+	*out_path = NULL;
+	for (char **p = list; r == 0 && p && *p && !*out_path; p++) {
+		char *n = NULL;
+
+		if (vc_get_string(c, *p, VC_VM, "Name", &n) == 0 && strcmp(n, name) == 0)
+			*out_path = strdup(*p);
+		free(n);
+	}
+	vc_strv_free(list);
+	return r < 0 ? r : *out_path ? 0 : -ENOENT;
+}
+
 int vc_describe(struct vc *c, char **out_json)
 {
 	return vc_call_read(c, VC_ROOT, VC_MANAGER, "Describe", "s", out_json, NULL);

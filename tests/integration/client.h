@@ -62,6 +62,8 @@ int vc_call_message(struct vc *c, sd_bus_message *m, sd_bus_message **reply);
 /* Manager */
 int vc_list(struct vc *c, const char *method, char ***out); /* ListDevices, ListVms */
 int vc_create_vm(struct vc *c, const char *name, char **out_path);
+/* The path of the visible VM named name (freed by the caller); -ENOENT if none. */
+int vc_vm_path(struct vc *c, const char *name, char **out_path);
 int vc_describe(struct vc *c, char **out_json);
 /* The Device whose Name is name; NULL when none. Returns its path (freed by caller). */
 char *vc_find_device(struct vc *c, const char *name);

@@ -139,24 +139,6 @@ static int create_vm(struct vc *cc, const char *name, bool persist, char **out)
 	return r < 0 ? r : 0;
 }
 
-/* The path of our VM named name. */
-static int create_vm_lookup(struct vc *cc, const char *name, char **out)
-{
-	char **list = NULL;
-	int r = vc_list(cc, "ListVms", &list);
-
-	*out = NULL;
-	for (char **p = list; r == 0 && p && *p && !*out; p++) {
-		char *n = NULL;
-
-		if (vc_get_string(cc, *p, VC_VM, "Name", &n) == 0 && strcmp(n, name) == 0)
-			*out = strdup(*p);
-		free(n);
-	}
-	vc_strv_free(list);
-	return r < 0 ? r : *out ? 0 : -ENOENT;
-}
-
 static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	uint64_t *virt_id = userdata;
@@ -405,7 +387,7 @@ static void test_vmm_across_restart(void)
 	close(ready[1]);
 	CHECK(read(ready[0], &byte, 1) == 1);
 	close(ready[0]);
-	CHECK_DBUS_OK(&c, create_vm_lookup(&c, "vmm", &path));
+	CHECK_DBUS_OK(&c, vc_vm_path(&c, "vmm", &path));
 	CHECK_DBUS_OK(&c, vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid));
 	CHECK_EQ(vmm_pid, child);
 	CHECK(kill(pid, SIGKILL) == 0);
