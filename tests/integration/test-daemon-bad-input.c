@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -309,6 +310,38 @@ BAD(unknown_object_path, VC_ERR_UNKNOWN_OBJECT,
 BAD(unknown_viommu_path, VC_ERR_UNKNOWN_OBJECT,
     vc_call(&c, "/org/viommu1/vm/1/viommu/999", VC_VIOMMU, "Destroy", NULL, NULL))
 
+BAD(bindvmm_managed_vm, VC_ERR_NOT_SUPPORTED,
+    vc_call(&c, vm, VC_VM, "BindVmm", NULL, "ht", nullfd, (uint64_t)1 << 20))
+
+/* BindVmm on a broker VM: no pidfd, another process's pidfd, a size that
+ * overflows, a second bind; each refused, and the VM leaves nothing behind. */
+static void bindvmm_broker(void)
+{
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	int init = (int)syscall(SYS_pidfd_open, 1, 0);
+	char *broker = NULL;
+
+	CHECK(snapshot && self >= 0 && init >= 0);
+	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "CreateVm", NULL, "sa{sv}", "brk", 1,
+				  "mode", "s", "broker"));
+	CHECK_OK(vc_vm_path(&c, "brk", &broker));
+	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", pipefd[0],
+				     (uint64_t)1 << 20), VC_ERR_INVALID);
+	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", init,
+				     (uint64_t)1 << 20), VC_ERR_PERMISSION);
+	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self, UINT64_MAX),
+			 VC_ERR_INVALID);
+	CHECK_DBUS_OK(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self,
+				  (uint64_t)1 << 20));
+	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self,
+				     (uint64_t)1 << 20), VC_ERR_BUSY);
+	CHECK_DBUS_OK(&c, vc_destroy(&c, broker, VC_VM));
+	close(self);
+	close(init);
+	free(broker);
+	check_unchanged();
+}
+
 static void test_after(void)
 {
 	struct json_object *root, *o, *vms;
@@ -343,6 +376,8 @@ int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_setup),
+		CHECK_CASE(bindvmm_managed_vm),
+		CHECK_CASE(bindvmm_broker),
 		CHECK_CASE(vm_name_empty),
 		CHECK_CASE(vm_name_too_long),
 		CHECK_CASE(vm_name_slash),
