@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fd-identity.h"
 #include "log.h"
 
 /* Object IDs past the highest known one that an interrupted call may have made. */
@@ -41,38 +42,6 @@ static struct stored_fd *take_vm_fd(struct daemon *d, const struct vm *vm, const
 
 	vm_fd_name(vm, what, name, sizeof(name));
 	return take_fd(d, name);
-}
-
-static bool fd_target_is(int fd, const char *target)
-{
-	char link[64], buf[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return strcmp(buf, target) == 0;
-}
-
-/* The fd is the VFIO cdev of the PCI device bdf: /sys/dev/char/M:m is
- * .../<bdf>/vfio-dev/vfioN. */
-static bool fd_is_vfio_cdev_of(int fd, const char *bdf)
-{
-	char link[64], buf[PATH_MAX], want[PCI_NAME_MAX + 16];
-	struct stat st;
-	ssize_t n;
-
-	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode))
-		return false;
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u", major(st.st_rdev), minor(st.st_rdev));
-	n = readlink(link, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	snprintf(want, sizeof(want), "/%s/vfio-dev/", bdf);
-	return strstr(buf, want) != NULL;
 }
 
 static void put_back(struct stored_fd *sf)
@@ -118,7 +87,7 @@ static void adopt_devices(struct daemon *d, struct vm *vm)
 			continue;
 		snprintf(what, sizeof(what), "dev.%s", vd->device->name);
 		sf = take_vm_fd(d, vm, what);
-		if (sf && fd_is_vfio_cdev_of(sf->fd, vd->device->name)) {
+		if (sf && fd_is_vfio_cdev_of(d->sysfs_root, vd->device->name, sf->fd) == 0) {
 			vd->devfd = sf->fd;
 			continue;
 		}
@@ -138,7 +107,7 @@ static bool take_queue_fds(struct daemon *d, struct vm *vm, const char *kind, ui
 	q = take_vm_fd(d, vm, what);
 	snprintf(what, sizeof(what), "%s%u.notify", kind, id);
 	n = take_vm_fd(d, vm, what);
-	if (!q || !n || !fd_target_is(n->fd, "anon_inode:[eventfd]")) {
+	if (!q || !n || fd_is_eventfd(n->fd) < 0) {
 		put_back(q);
 		put_back(n);
 		return false;
@@ -204,12 +173,14 @@ static void adopt_vmm(struct daemon *d, struct vm *vm)
 static int adopt_vm(struct daemon *d, struct vm *vm)
 {
 	struct stored_fd *sf = take_vm_fd(d, vm, "iommufd");
+	int r;
 
 	if (!sf)
 		return -ENOENT;
-	if (!fd_target_is(sf->fd, "/dev/iommu")) {
+	r = fd_is_iommufd(d->sysfs_root, sf->fd);
+	if (r < 0) {
 		put_back(sf);
-		return -EBADF;
+		return r == -ENOTTY ? -EBADF : r;
 	}
 	vm->iommufd = sf->fd;
 	/* The IOAS answering proves the fd is this VM's context. */
@@ -224,6 +195,9 @@ static int adopt_vm(struct daemon *d, struct vm *vm)
 		vd->device->vm = vm;
 		if (vd->devfd >= 0)
 			vm_device_watch_request(vm, vd);
+		/* HwInfo as before the restart: the kernel's, not sysfs's. */
+		if (vm->mode == VM_MODE_MANAGED && vd->dev_id)
+			vm_device_read_hw_info(vm, vd);
 	}
 	vm->unclaimed = true;
 	vm->peer_id[0] = '\0';

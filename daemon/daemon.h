@@ -231,6 +231,7 @@ struct daemon {
 	/* Give-back threads say they are done through this pipe. */
 	int giveback_pipe[2];
 	struct event *giveback_event;
+	size_t giveback_pending; /* threads not yet reported on the pipe */
 	struct uevent_monitor *uevents; /* NULL: no hot-plug, SIGHUP rescans */
 	/* Restart survival (state.h, fdstore.h). */
 	const char *state_path; /* NULL: no state file */
@@ -292,7 +293,7 @@ extern const sd_bus_vtable manager_vtable[];
 int manager_method_list_orphans(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int manager_method_release_orphan(sd_bus_message *m, void *userdata, sd_bus_error *error);
 /* What a stored fd is (its /proc/self/fd link). */
-void orphan_describe(const struct stored_fd *sf, char *buf, size_t len);
+void orphan_describe(const struct stored_fd *sf, const char *sysfs_root, char *buf, size_t len);
 
 /* vm.c */
 struct vm *vm_by_path(struct daemon *d, const char *path);
@@ -365,6 +366,8 @@ void vm_device_release(struct vm *vm, struct vm_device *vd);
 void vm_device_force_release(struct vm *vm, struct vm_device *vd);
 /* Watches the device's request IRQ (the kernel wants it back). */
 void vm_device_watch_request(struct vm *vm, struct vm_device *vd);
+/* HwInfo from the kernel (IOMMU_GET_HW_INFO) for a device bound in the VM. */
+void vm_device_read_hw_info(struct vm *vm, struct vm_device *vd);
 
 /* viommu.c, domain.c, vdevice.c */
 extern const sd_bus_vtable viommu_vtable[];

@@ -320,7 +320,7 @@ int describe_json(struct daemon *d, const struct server_peer *peer, char **out)
 		for (size_t i = 0; r == 0 && i < d->norphans; i++) {
 			struct json_object *o = json_object_new_object();
 
-			orphan_describe(&d->orphans[i], target, sizeof(target));
+			orphan_describe(&d->orphans[i], d->sysfs_root, target, sizeof(target));
 			r = o ? 0 : -ENOMEM;
 			if (r == 0)
 				r = put(o, "name", json_object_new_string(d->orphans[i].name));

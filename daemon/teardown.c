@@ -9,12 +9,12 @@
  */
 #include "daemon.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <limits.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +91,16 @@ void vm_teardown(struct vm *vm)
 }
 
 struct give_back {
-	struct daemon *daemon;
+	const char *sysfs_root; /* the options', alive as long as the process */
 	struct pci_driver_binding saved;
-	int done_fd; /* -1: ran on the loop itself */
+	int done_fd; /* our own copy of the pipe's write end: the loop learns here */
 };
 
 /* Unbinding from vfio-pci blocks until every fd of the device is closed. */
 static void *give_back_thread(void *arg)
 {
 	struct give_back *gb = arg;
-	int r = pci_sysfs_restore_driver(gb->daemon->sysfs_root, &gb->saved);
+	int r = pci_sysfs_restore_driver(gb->sysfs_root, &gb->saved);
 
 	if (r < 0)
 		log_warning("%s: cannot give it back to %s: %s", gb->saved.bdf,
@@ -108,8 +108,9 @@ static void *give_back_thread(void *arg)
 	else
 		log_info("%s given back to %s", gb->saved.bdf,
 			 gb->saved.driver[0] ? gb->saved.driver : "no driver");
-	if (gb->done_fd >= 0 && write(gb->done_fd, "", 1) < 0)
+	if (write(gb->done_fd, "", 1) < 0)
 		log_debug("%s: cannot report the give-back: %s", gb->saved.bdf, strerror(errno));
+	close(gb->done_fd);
 	free(gb);
 	return NULL;
 }
@@ -119,9 +120,10 @@ static void on_give_back_done(evutil_socket_t fd, short events, void *arg)
 {
 	struct daemon *d = arg;
 	char buf[64];
+	ssize_t n;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		d->giveback_pending -= (size_t)n < d->giveback_pending ? (size_t)n : d->giveback_pending;
 	for (struct device *dev = d->devices; dev; dev = dev->next) {
 		if (!dev->giving_back)
 			continue;
@@ -142,57 +144,33 @@ int device_give_back_init(struct daemon *d)
 	return 0;
 }
 
+/* Bounded: a give-back that a VMM blocks must not keep a stop from ending. */
+#define GIVE_BACK_EXIT_WAIT_MS 10000
+
 void device_give_back_fini(struct daemon *d)
 {
+	struct pollfd pfd = { .fd = d->giveback_pipe[0], .events = POLLIN };
+	char buf[64];
+
+	for (int waited = 0; d->giveback_pending && pfd.fd >= 0 && waited < GIVE_BACK_EXIT_WAIT_MS;
+	     waited += 100) {
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while ((n = read(pfd.fd, buf, sizeof(buf))) > 0)
+			d->giveback_pending -= (size_t)n < d->giveback_pending ? (size_t)n
+										: d->giveback_pending;
+	}
+	if (d->giveback_pending)
+		log_warning("%zu devices are still being given back: a VMM holds them",
+			    d->giveback_pending);
 	if (d->giveback_event)
 		event_free(d->giveback_event);
 	d->giveback_event = NULL;
 	for (int i = 0; i < 2; i++)
 		if (d->giveback_pipe[i] >= 0)
 			close(d->giveback_pipe[i]);
-}
-
-/* Whether another process still has the device's VFIO cdev open. */
-static bool vfio_cdev_open_elsewhere(const char *cdev)
-{
-	char want[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
-	struct dirent *proc_de, *fd_de;
-	pid_t self = getpid();
-	bool found = false;
-	DIR *proc, *fds;
-
-	snprintf(want, sizeof(want), "/dev/vfio/devices/%s", cdev);
-	proc = opendir("/proc");
-	if (!proc)
-		return true; /* cannot tell: assume the worst, do not block */
-	while (!found && (proc_de = readdir(proc))) {
-		if (proc_de->d_name[0] < '0' || proc_de->d_name[0] > '9' ||
-		    atoi(proc_de->d_name) == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", proc_de->d_name);
-		fds = opendir(path);
-		/* Cannot look (no ptrace access): assume it holds it, never block. */
-		if (!fds) {
-			found = errno == EACCES || errno == EPERM;
-			continue;
-		}
-		while (!found && (fd_de = readdir(fds))) {
-			ssize_t n;
-
-			if (fd_de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fd/%s", proc_de->d_name,
-				 fd_de->d_name);
-			n = readlink(path, target, sizeof(target) - 1);
-			if (n <= 0)
-				continue;
-			target[n] = '\0';
-			found = strcmp(target, want) == 0;
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-	return found;
 }
 
 void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out)
@@ -207,26 +185,31 @@ void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out)
 	gb = calloc(1, sizeof(*gb));
 	if (!gb)
 		return;
-	gb->daemon = d;
+	gb->sysfs_root = d->sysfs_root;
 	gb->saved = dev->saved;
-	gb->done_fd = -1;
-	if (!fd_handed_out || !vfio_cdev_open_elsewhere(dev->pci.vfio_cdev)) {
-		/* No fd of the device is open any more: this is quick. */
-		give_back_thread(gb);
-		device_refresh(d, dev);
+	/*
+	 * Always on a thread of its own: unbinding from vfio-pci blocks until every
+	 * fd of the device is closed, and a VMM can hold the device in ways no
+	 * /proc scan sees (a BAR mapping, an fd in flight, an io_uring fixed file).
+	 */
+	gb->done_fd = fcntl(d->giveback_pipe[1], F_DUPFD_CLOEXEC, 3);
+	if (gb->done_fd < 0) {
+		log_warning("%s: cannot give it back: %s", dev->name, strerror(errno));
+		free(gb);
 		return;
 	}
-	/* A VMM may still hold the device: wait for it on a thread of its own. */
-	gb->done_fd = d->giveback_pipe[1];
 	dev->giving_back = true;
-	log_info("%s: giving it back to %s once the VMM closes its copy of the device fd",
-		 dev->name, dev->saved.driver[0] ? dev->saved.driver : "no driver");
+	if (fd_handed_out)
+		log_info("%s: giving it back to %s once the VMM closes its copy of the device fd",
+			 dev->name, dev->saved.driver[0] ? dev->saved.driver : "no driver");
 	r = pthread_create(&thread, NULL, give_back_thread, gb);
 	if (r != 0) {
 		log_warning("%s: cannot start a thread to give it back: %s", dev->name, strerror(r));
 		dev->giving_back = false;
+		close(gb->done_fd);
 		free(gb);
 		return;
 	}
+	d->giveback_pending++;
 	pthread_detach(thread);
 }

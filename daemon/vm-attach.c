@@ -273,7 +273,7 @@ void vm_device_release(struct vm *vm, struct vm_device *vd)
 	vm_refresh_ranges(vm);
 }
 
-static void vm_device_read_hw_info(struct vm *vm, struct vm_device *vd)
+void vm_device_read_hw_info(struct vm *vm, struct vm_device *vd)
 {
 	uint8_t data[256];
 	struct iommufd_hw_info info;

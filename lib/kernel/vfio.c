@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fd-identity.h"
 #include "kernel-hook.h"
 #include "pci-sysfs.h"
 
@@ -37,6 +38,12 @@ int vfio_device_open_by_bdf(const char *sysfs_root, const char *bdf, int *out_fd
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENODEV : -errno;
+	/* The node under /dev is a name; the device number says what it is. */
+	r = fd_is_vfio_cdev_of(sysfs_root, bdf, fd);
+	if (r < 0) {
+		close(fd);
+		return r == -ENOTTY ? -ENODEV : r;
+	}
 	*out_fd = fd;
 	return 0;
 }
