@@ -26,6 +26,9 @@ struct bus_loop {
 	short io_flags; /* what io is added with; 0 when not added */
 	bool dispatching; /* inside sd_bus_process() */
 	unsigned int max_queued; /* 0: no bound */
+	uint64_t stall_usec;	  /* 0: a peer may leave replies unread for ever */
+	uint64_t stalled_since;	  /* replies waiting, none read, since; 0: none wait */
+	uint64_t stalled_queued;  /* how many waited then */
 	bool draining;	  /* drop incoming messages: we are only flushing */
 	bool close_requested;
 	bool closed; /* the closed callback has run */
@@ -56,6 +59,14 @@ static int drain_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static void bus_loop_on_event(evutil_socket_t fd, short what, void *userdata);
 
+/* How many messages wait in sd-bus's write queue: the socket took no more. */
+static uint64_t bus_loop_replies_wait(struct bus_loop *loop)
+{
+	uint64_t queued = 0;
+
+	return sd_bus_get_n_queued_write(loop->bus, &queued) >= 0 ? queued : 0;
+}
+
 static int bus_loop_arm(struct bus_loop *loop)
 {
 	uint64_t until;
@@ -72,7 +83,9 @@ static int bus_loop_arm(struct bus_loop *loop)
 	if (r < 0)
 		return r;
 
-	if (events & POLLIN)
+	/* A peer with replies waiting unread is not read from until it reads:
+	 * its requests wait in its own socket buffer, not in our memory. */
+	if ((events & POLLIN) && !(loop->stalled_since && (events & POLLOUT)))
 		flags |= EV_READ;
 	if (events & POLLOUT)
 		flags |= EV_WRITE;
@@ -89,6 +102,9 @@ static int bus_loop_arm(struct bus_loop *loop)
 		loop->io_fd = fd;
 	}
 
+	if (loop->stalled_since && loop->stall_usec &&
+	    (until == UINT64_MAX || until > loop->stalled_since + loop->stall_usec))
+		until = loop->stalled_since + loop->stall_usec;
 	if (until == UINT64_MAX) {
 		event_del(loop->timer);
 	} else {
@@ -199,6 +215,10 @@ static void bus_loop_run(struct bus_loop *loop)
 			/* A handler let go of this connection. */
 			if (loop->free_pending || loop->close_requested)
 				break;
+			/* Replies wait: each round may read one more request, so
+			 * stop here until the peer reads (bus_loop_arm()). */
+			if (loop->stall_usec && bus_loop_replies_wait(loop))
+				break;
 		}
 		loop->dispatching = false;
 	}
@@ -209,6 +229,28 @@ static void bus_loop_run(struct bus_loop *loop)
 	}
 	/* A peer that stops reading must not make us hold its replies forever. */
 	uint64_t queued = 0;
+
+	queued = loop->stall_usec && !loop->close_requested ? bus_loop_replies_wait(loop) : 0;
+	if (queued) {
+		uint64_t now = now_usec();
+
+		/* A peer that reads, however slowly, is not stalled. */
+		if (!loop->stalled_since || queued < loop->stalled_queued)
+			loop->stalled_since = now;
+		loop->stalled_queued = queued;
+		if (now - loop->stalled_since >= loop->stall_usec) {
+			const char *name = NULL;
+
+			sd_bus_get_description(loop->bus, &name);
+			log_notice("AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
+				   ") what=connection dropped: its replies stayed unread",
+				   name ? name : "?", loop->stall_usec / 1000000u);
+			bus_loop_report_closed(loop, -ETIMEDOUT);
+			return;
+		}
+	} else {
+		loop->stalled_since = 0;
+	}
 
 	if (loop->max_queued && !loop->close_requested &&
 	    sd_bus_get_n_queued_write(loop->bus, &queued) >= 0 && queued > loop->max_queued) {
@@ -229,8 +271,9 @@ static void bus_loop_run(struct bus_loop *loop)
 		bus_loop_report_closed(loop, r < 0 ? r : -ECONNRESET);
 		return;
 	}
-	/* Batch used up: continue after the other events had their turn. */
-	if (r > 0)
+	/* Batch used up: continue after the other events had their turn.
+	 * Not while replies wait: bus_loop_arm() then waits for POLLOUT. */
+	if (r > 0 && !loop->stalled_since)
 		event_active(loop->kick, 0, 0);
 	r = bus_loop_arm(loop);
 	if (r < 0)
@@ -320,7 +363,11 @@ void bus_loop_close_later(struct bus_loop *loop)
 	event_active(loop->kick, 0, 0);
 }
 
-void bus_loop_set_max_queued(struct bus_loop *loop, unsigned int max)
+void bus_loop_set_peer_limits(struct bus_loop *loop, unsigned int max_queued,
+			      unsigned int stall_seconds)
 {
-	loop->max_queued = max;
+	loop->max_queued = max_queued;
+	loop->stall_usec = (uint64_t)stall_seconds * 1000000u;
+	if (!loop->stall_usec)
+		loop->stalled_since = 0;
 }

@@ -40,9 +40,15 @@ void bus_loop_free(struct bus_loop *loop, uint64_t flush_usec);
  * one client's socket. A tolerant loop logs it and goes on while the bus is
  * still open (for the system bus, whose loss cuts off every client there).
  */
-/* Closes the connection (reason -ENOBUFS) once more than max outgoing
- * messages wait unread; 0: no bound. */
-void bus_loop_set_max_queued(struct bus_loop *loop, unsigned int max);
+/*
+ * Bounds for a connection to one untrusted peer. Closes it (reason -ENOBUFS)
+ * once more than max_queued outgoing messages wait unread, and (reason
+ * -ETIMEDOUT) once replies have waited unread for stall_seconds; meanwhile
+ * nothing more is read from it. 0: no bound (the system bus, whose daemon
+ * queues for its clients itself).
+ */
+void bus_loop_set_peer_limits(struct bus_loop *loop, unsigned int max_queued,
+			      unsigned int stall_seconds);
 void bus_loop_set_tolerant(struct bus_loop *loop, bool tolerant);
 
 sd_bus *bus_loop_get_bus(const struct bus_loop *loop);

@@ -128,6 +128,7 @@ const struct config_key config_keys[] = {
 	{ "quota_connections_per_uid", json_type_int, parse_uint, F(quota_connections), 1u << 16 },
 	{ "quota_pinned_bytes_per_uid", json_type_int, parse_u64, F(quota_pinned_bytes), INT64_MAX - 1 },
 	{ "quota_queued_messages", json_type_int, parse_uint, F(quota_queued_messages), 1u << 20 },
+	{ "connection_stall_seconds", json_type_int, parse_uint, F(connection_stall_seconds), 3600 },
 	/* sd-bus's own caps: 1024 fds (the kernel passes 253 per sendmsg), 128 MiB. */
 	{ "quota_message_fds", json_type_int, parse_uint, F(quota_message_fds), 253 },
 	{ "quota_message_bytes", json_type_int, parse_u64, F(quota_message_bytes), 128ull << 20 },

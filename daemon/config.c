@@ -68,6 +68,7 @@ static int config_alloc(struct config **out)
 	c->quota_objects = CONFIG_QUOTA_OBJECTS_DEFAULT;
 	c->quota_connections = CONFIG_QUOTA_CONNECTIONS_DEFAULT;
 	c->quota_queued_messages = CONFIG_QUOTA_QUEUED_DEFAULT;
+	c->connection_stall_seconds = CONFIG_CONNECTION_STALL_DEFAULT;
 	c->claim_grace_seconds = CONFIG_CLAIM_GRACE_DEFAULT;
 	c->quota_message_fds = CONFIG_QUOTA_MESSAGE_FDS_DEFAULT;
 	c->quota_message_bytes = CONFIG_QUOTA_MESSAGE_BYTES_DEFAULT;

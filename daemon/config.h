@@ -43,6 +43,7 @@ struct config {
 	unsigned int quota_connections;	    /* "quota_connections_per_uid", default 64 */
 	uint64_t quota_pinned_bytes;	    /* "quota_pinned_bytes_per_uid", 0: unlimited */
 	unsigned int quota_queued_messages; /* "quota_queued_messages", default 4096 */
+	unsigned int connection_stall_seconds; /* "connection_stall_seconds", default 30 */
 	unsigned int quota_message_fds;	    /* "quota_message_fds", default 16 */
 	uint64_t quota_message_bytes;	    /* "quota_message_bytes", default 1 MiB */
 	/* After a restart, how long an adopted VM waits for its owner's Claim. */
@@ -59,6 +60,7 @@ struct config {
 #define CONFIG_QUOTA_OBJECTS_DEFAULT 4096
 #define CONFIG_QUOTA_CONNECTIONS_DEFAULT 64
 #define CONFIG_QUOTA_QUEUED_DEFAULT 4096
+#define CONFIG_CONNECTION_STALL_DEFAULT 30
 
 /*
  * Loads path. A missing file at the default path gives the defaults (a fresh

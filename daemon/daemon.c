@@ -105,6 +105,7 @@ void daemon_apply_limits(struct daemon *d)
 	struct server_limits limits = {
 		.connections_per_uid = d->config->quota_connections,
 		.queued_messages = d->config->quota_queued_messages,
+		.stall_seconds = d->config->connection_stall_seconds,
 	};
 
 	if (d->server)

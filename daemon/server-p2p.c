@@ -14,6 +14,10 @@
 #include "bus-loop.h"
 #include "log.h"
 
+/* Bytes of replies the kernel holds for a peer that does not read (it
+ * doubles this for its own overhead): a few Describe replies. */
+#define CONN_SNDBUF (128 * 1024)
+
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
 #endif
@@ -123,6 +127,17 @@ int server_conn_new_p2p(struct server *server, int fd)
 		r = sd_bus_start(conn->bus);
 	if (r < 0)
 		goto fail;
+	/*
+	 * sd-bus raises the send buffer to 8 MiB, with SO_SNDBUFFORCE as root:
+	 * the kernel would then hold some 20000 unread replies per connection,
+	 * charged to us. Back to a small buffer, so that a peer that does not
+	 * read fills our write queue, which bus_loop bounds (the peer is not
+	 * read from meanwhile, and dropped after connection_stall_seconds).
+	 */
+	r = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ CONN_SNDBUF }, sizeof(int)) < 0 ? -errno
+											     : 0;
+	if (r < 0)
+		goto fail;
 	if (server->cb.attach) {
 		r = server->cb.attach(conn->bus, server->cb.userdata);
 		if (r < 0)
@@ -131,7 +146,8 @@ int server_conn_new_p2p(struct server *server, int fd)
 	r = bus_loop_new(server->base, conn->bus, server_conn_closed, conn, &conn->loop);
 	if (r < 0)
 		goto fail;
-	bus_loop_set_max_queued(conn->loop, server->limits.queued_messages);
+	bus_loop_set_peer_limits(conn->loop, server->limits.queued_messages,
+				 server->limits.stall_seconds);
 
 	conn->next = server->conns;
 	if (conn->next)

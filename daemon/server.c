@@ -290,7 +290,7 @@ void server_set_limits(struct server *server, const struct server_limits *limits
 {
 	server->limits = *limits;
 	for (struct server_conn *conn = server->conns; conn; conn = conn->next)
-		bus_loop_set_max_queued(conn->loop, limits->queued_messages);
+		bus_loop_set_peer_limits(conn->loop, limits->queued_messages, limits->stall_seconds);
 }
 
 size_t server_connection_count(const struct server *server)

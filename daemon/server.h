@@ -111,10 +111,12 @@ bool server_peer_alive(struct server *server, const char *peer_id);
 
 /* Per-peer bounds the server enforces itself (0: none). A private-socket
  * connection over connections_per_uid is closed at accept; one whose unread
- * outgoing messages pass queued_messages is dropped. Both are logged. */
+ * outgoing messages pass queued_messages, or whose replies stay unread for
+ * stall_seconds, is dropped. Each is logged. */
 struct server_limits {
 	unsigned int connections_per_uid;
 	unsigned int queued_messages;
+	unsigned int stall_seconds;
 };
 void server_set_limits(struct server *server, const struct server_limits *limits);
 

@@ -7,10 +7,13 @@
  *
  * Config: {"mock_devices": 2, "quota_vms_per_uid": 2, "quota_objects_per_vm": 3,
  *          "quota_pinned_bytes_per_uid": 131072, "quota_connections_per_uid": 3,
- *          "quota_queued_messages": 64, "vm_users": [1000]}
+ *          "quota_queued_messages": 64, "connection_stall_seconds": 3,
+ *          "vm_users": [1000]}
  */
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <stdlib.h>
@@ -123,7 +126,7 @@ static void test_flood_does_not_starve_others(void)
 	struct timespec start, now;
 	struct vc flood = { 0 };
 	bool dropped = false;
-	int small = 4096, large = 16 << 20, fd;
+	int small = 4096, large = 16 << 20, fd, max_inq = 0, max_outq = 0;
 
 	CHECK_OK(vc_connect(&flood, NULL));
 	/* Authenticated first: until then sd-bus queues every message. */
@@ -152,7 +155,12 @@ static void test_flood_does_not_starve_others(void)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!dropped) {
 		struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
+		int inq = 0, outq = 0;
 
+		CHECK(ioctl(fd, SIOCINQ, &inq) == 0);
+		CHECK(ioctl(fd, SIOCOUTQ, &outq) == 0);
+		max_inq = inq > max_inq ? inq : max_inq;
+		max_outq = outq > max_outq ? outq : max_outq;
 		CHECK(vc_alive(&c)); /* served all along */
 		if (poll(&pfd, 1, 200) > 0 && (pfd.revents & (POLLHUP | POLLRDHUP)))
 			dropped = true;
@@ -160,10 +168,19 @@ static void test_flood_does_not_starve_others(void)
 		if (now.tv_sec - start.tv_sec > 20)
 			break;
 	}
-	/* The daemon's replies fill its socket buffer (the test kernel charges
-	 * unread AF_UNIX stream data to the sender; a 6.18 host did not), then
-	 * its write queue passes quota_queued_messages (64): the connection is
-	 * dropped, while root was served throughout (checked above) and after. */
+	/*
+	 * Where the flood sits: replies the daemon sent wait in our receive
+	 * queue, charged to the daemon's send buffer; requests it has not read
+	 * wait in its receive queue, charged to our send buffer. sd-bus raises
+	 * its send buffer to 16 MiB, which held all 20000 replies (480000 bytes)
+	 * in the kernel; the daemon lowers it to 2 x 128 KiB, stops reading
+	 * while its replies wait, and drops us after connection_stall_seconds.
+	 */
+	check_note("flood: at most %d bytes of replies unread here, %d bytes of requests "
+		   "unread by the daemon",
+		   max_inq, max_outq);
+	CHECK(max_inq <= 256 * 1024);
+	CHECK(max_outq > 0);
 	CHECK(dropped);
 	vc_close(&flood);
 	CHECK(vc_alive(&c));
