@@ -12,6 +12,10 @@
  * stops after taking the fd, since other vendors' data come from a guest.
  * Exit status: 0 done, 1 a call failed, 2 usage.
  */
+/* memfd_create(); the project's build defines it, a VMM's may not. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
