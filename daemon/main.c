@@ -291,6 +291,9 @@ int main(int argc, char **argv)
 		vm_teardown(vm);
 		vm_free(vm);
 	}
+	/* Say so in the state: the next start must not look for them. */
+	if (s.daemon.state_path && state_commit(&s.daemon) < 0)
+		log_warning("cannot record that every VM is gone in %s", s.daemon.state_path);
 	server_free(s.daemon.server);
 	s.daemon.server = NULL;
 	daemon_fini(&s.daemon);

@@ -3,9 +3,10 @@
 #
 # The project's test command (README, .ci/run). As root on Debian 12, from a
 # fresh clone: installs what is missing, fetches/builds the test-guest kernel
-# and its uAPI headers into the cache, then builds twice with warnings as
-# errors, plain and with ASan+UBSan, and runs the unit and vm suites of each.
-# The vm suite boots the QEMU test guest per program. Ends with one line:
+# and its uAPI headers into the cache, builds the Debian packages, then builds
+# twice with warnings as errors, plain and with ASan+UBSan, and runs the unit
+# and vm suites of each, and the systemd suite (the packages under systemd as
+# PID 1) of the plain one. The vm suite boots the QEMU test guest per program. Ends with one line:
 # "tests: N passed, N failed, N skipped".
 #
 #   scripts/test.sh [MESON-TEST-ARGS...]
@@ -19,11 +20,22 @@ mapfile -t kernel < <(tests/vm/kernel.sh --print-kernel --print-uapi --print-sel
 export VIOMMU_VM_KERNEL="${kernel[0]}"
 # QEMU 10 for test-launch-qemu, into the same cache (the host's QEMU stays).
 tests/vm/qemu10.sh
+# The Debian packages, lintian-checked, for the systemd suite: installed with
+# dpkg in a guest with systemd as PID 1. Their own unit-suite run is skipped
+# (nocheck): both builds below run it.
+debs="$top/build-test-debs"
+rm -rf "$debs"
+DEB_BUILD_OPTIONS=nocheck scripts/deb.sh --lintian "$debs" >/dev/null
 
 builds=(plain sanitize)
 declare -A setup_args=(
-	[plain]=""
+	[plain]="-Dtest_debs=$debs"
 	[sanitize]="-Db_sanitize=address,undefined -Db_lundef=false"
+)
+# The systemd suite tests the packages, which are built plain: once is enough.
+declare -A suites=(
+	[plain]="--suite unit --suite vm --suite systemd"
+	[sanitize]="--suite unit --suite vm"
 )
 
 status=0
@@ -40,10 +52,11 @@ for b in "${builds[@]}"; do
 			${setup_args[$b]} >/dev/null
 	fi
 	ninja -C "$dir"
-	echo "== $b build: unit and vm suites"
+	echo "== $b build: ${suites[$b]}"
+	# shellcheck disable=SC2086 # suites holds several words on purpose
 	if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		meson test -C "$dir" --suite unit --suite vm --print-errorlogs "$@"; then
+		meson test -C "$dir" ${suites[$b]} --print-errorlogs "$@"; then
 		status=1
 	fi
 done

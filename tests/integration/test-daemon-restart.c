@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Restart survival, under fdstore-manager.py (a stand-in for systemd 252's
- * fd store; run-daemon --fdstore). Config: {"mock_devices": 4,
+ * Restart survival, under systemd 252 as PID 1 with the installed package
+ * (the systemd suite: run-systemd) and under fdstore-manager.py, a stand-in
+ * for its fd store (run-daemon --fdstore). Config: {"mock_devices": 4,
  * "allowed_devices": ["1234:11e8"], "bind_on_demand": true,
  * "fast_path_users": [0], "claim_grace_seconds": 30}.
  *
@@ -31,6 +32,7 @@
 #include "iommufd.h"
 #include "pci-sysfs.h"
 #include "selftest.h"
+#include "service-manager.h"
 
 #define MEM_SIZE (2ull << 20)
 #define IOVA_MOCK 0x1000000ull /* the mock aperture starts at 16 MiB */
@@ -72,38 +74,15 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The daemon's pid from the manager's status.json; 0 unless it is ready. */
 static pid_t daemon_pid(void)
 {
-	const char *path = getenv("VIOMMUD_MANAGER_STATUS");
-	struct json_object *root, *v;
-	pid_t pid = 0;
-
-	if (!path)
-		return 0;
-	root = json_object_from_file(path);
-	if (!root)
-		return 0;
-	if (json_object_object_get_ex(root, "ready", &v) && json_object_get_boolean(v) &&
-	    json_object_object_get_ex(root, "pid", &v))
-		pid = (pid_t)json_object_get_int(v);
-	json_object_put(root);
-	return pid;
+	return sm_daemon_pid();
 }
 
 /* Until a daemon other than old is ready; its pid, or 0 after WAIT_SECONDS. */
 static pid_t wait_daemon(pid_t old)
 {
-	double deadline = now_seconds() + WAIT_SECONDS;
-
-	while (now_seconds() < deadline) {
-		pid_t pid = daemon_pid();
-
-		if (pid > 0 && pid != old)
-			return pid;
-		sleep_ms(10);
-	}
-	return 0;
+	return sm_wait_daemon(old, WAIT_SECONDS);
 }
 
 /* The VM's Describe() object without "claimed", as a string (caller frees). */
