@@ -1011,7 +1011,7 @@ static void row_c(void)
 		 (unsigned long long)(size / MIB));
 	memfd = memfd_create("bench-guest-ram", MFD_CLOEXEC);
 	MUST(memfd >= 0 ? 0 : -errno);
-	MUST(ftruncate(memfd, (off_t)size) == 0 ? 0 : -errno);
+	MUST(ftruncate(memfd, (off_t)size) == 0 && fallocate(memfd, 0, 0, (off_t)size) == 0 ? 0 : -errno);
 	/* Every page exists before either side pins it. */
 	MUST(fallocate(memfd, 0, 0, (off_t)size) == 0 ? 0 : -errno);
 	view = mmap(NULL, 64 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 
 /* "source: path: why". Returns r so callers can "return config_fail(...)". */
 int config_fail(struct parser *p, int r, const char *path, const char *fmt, ...)
@@ -57,6 +58,16 @@ const char *config_quote(char *buf, size_t size, const char *s, size_t len)
 	return buf;
 }
 
+/* Half the host's memory: see quota_pinned_bytes_per_uid in viommud.conf(5). */
+static uint64_t config_default_pinned_bytes(void)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) < 0 || si.totalram == 0)
+		return 1ull << 30; /* cannot tell: small, never unlimited */
+	return (uint64_t)si.totalram * si.mem_unit / 2;
+}
+
 static int config_alloc(struct config **out)
 {
 	struct config *c = calloc(1, sizeof(*c));
@@ -67,6 +78,7 @@ static int config_alloc(struct config **out)
 	c->quota_vms = CONFIG_QUOTA_VMS_DEFAULT;
 	c->quota_objects = CONFIG_QUOTA_OBJECTS_DEFAULT;
 	c->quota_connections = CONFIG_QUOTA_CONNECTIONS_DEFAULT;
+	c->quota_pinned_bytes = config_default_pinned_bytes();
 	c->quota_queued_messages = CONFIG_QUOTA_QUEUED_DEFAULT;
 	c->connection_stall_seconds = CONFIG_CONNECTION_STALL_DEFAULT;
 	c->claim_grace_seconds = CONFIG_CLAIM_GRACE_DEFAULT;

@@ -41,7 +41,7 @@ struct config {
 	unsigned int quota_vms;		    /* "quota_vms_per_uid", default 256 */
 	unsigned int quota_objects;	    /* "quota_objects_per_vm", default 4096 */
 	unsigned int quota_connections;	    /* "quota_connections_per_uid", default 64 */
-	uint64_t quota_pinned_bytes;	    /* "quota_pinned_bytes_per_uid", 0: unlimited */
+	uint64_t quota_pinned_bytes;	    /* "quota_pinned_bytes_per_uid", default MemTotal/2, 0: unlimited */
 	unsigned int quota_queued_messages; /* "quota_queued_messages", default 4096 */
 	unsigned int connection_stall_seconds; /* "connection_stall_seconds", default 30 */
 	unsigned int quota_message_fds;	    /* "quota_message_fds", default 16 */

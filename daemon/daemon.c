@@ -54,14 +54,14 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	d->base = base;
 	d->config = config;
 	d->next_vm_id = 1;
-	d->giveback_pipe[0] = d->giveback_pipe[1] = -1;
+	d->release_pipe[0] = d->release_pipe[1] = -1;
 	r = errors_register();
 	if (r < 0)
 		return r;
 	d->commit_event = event_new(base, -1, 0, daemon_on_commit, d);
 	if (!d->commit_event)
 		return -ENOMEM;
-	r = device_give_back_init(d);
+	r = device_release_init(d);
 	if (r < 0)
 		return r;
 	daemon_probe_kernel(d);
@@ -95,7 +95,7 @@ void daemon_fini(struct daemon *d)
 	d->orphans = NULL;
 	d->norphans = 0;
 	device_inventory_free(d);
-	device_give_back_fini(d);
+	device_release_fini(d);
 	config_free(d->config);
 	d->config = NULL;
 }
@@ -163,6 +163,16 @@ int daemon_attach_bus(sd_bus *bus, void *userdata)
 	if (r < 0)
 		log_error("cannot register the D-Bus objects: %s", strerror(-r));
 	return r < 0 ? r : 0;
+}
+
+bool daemon_may_connect(const struct server_peer *peer, void *userdata)
+{
+	const struct daemon *d = userdata;
+
+	return peer->uid == 0 ||
+	       config_may_create_vm(d->config, peer->uid, peer->gid, peer->groups, peer->ngroups) ||
+	       config_may_take_fast_path(d->config, peer->uid, peer->gid, peer->groups,
+					 peer->ngroups);
 }
 
 void daemon_peer_gone(const char *peer_id, void *userdata)

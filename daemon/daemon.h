@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -54,7 +55,8 @@ struct device {
 	bool daemon_bound;
 	struct pci_driver_binding saved;
 	/* A thread is giving it back, waiting for a VMM to close its fd. */
-	bool giving_back;
+	bool quarantined;	   /* left a VM; see device-release.c */
+	bool quarantine_to_driver; /* then to saved.driver, not vfio-pci */
 	/* The vendor of its IOMMU and its decoded capabilities, from sysfs
 	 * registers until a VM binds it, then from IOMMU_GET_HW_INFO. */
 	const struct viommu_vendor *vendor;
@@ -202,6 +204,10 @@ struct vm {
 	int vmm_pidfd; /* -1: not bound */
 	pid_t vmm_pid;
 	uint64_t vmm_memlock; /* bytes the VMM may pin: its memlock limit's share */
+	/* RLIMIT_MEMLOCK before BindVmm, put back when the VM ends (not across a
+	 * restart of the daemon), and what BindVmm set. */
+	struct rlimit vmm_old_memlock, vmm_set_memlock;
+	bool vmm_old_memlock_set;
 	struct event *vmm_event;
 };
 
@@ -229,9 +235,9 @@ struct daemon {
 	bool has_vfio_cdev;
 	const char *sysfs_root; /* NULL: /sys */
 	/* Give-back threads say they are done through this pipe. */
-	int giveback_pipe[2];
-	struct event *giveback_event;
-	size_t giveback_pending; /* threads not yet reported on the pipe */
+	int release_pipe[2];
+	struct event *release_event;
+	size_t release_pending; /* quarantines not yet reported on the pipe */
 	struct uevent_monitor *uevents; /* NULL: no hot-plug, SIGHUP rescans */
 	/* Restart survival (state.h, fdstore.h). */
 	const char *state_path; /* NULL: no state file */
@@ -249,6 +255,9 @@ void daemon_fini(struct daemon *d);
 int daemon_attach_bus(sd_bus *bus, void *userdata);
 /* Tears down the VMs of a peer that left, unless they persist (server callback). */
 void daemon_peer_gone(const char *peer_id, void *userdata);
+/* The private socket is for callers who may use the API: root, and users
+ * allowed VMs or the raw-fd grant. Others use the system bus, read-only. */
+bool daemon_may_connect(const struct server_peer *peer, void *userdata);
 /* Hands the config's connection quotas to the server. */
 void daemon_apply_limits(struct daemon *d);
 /* Replaces the config (SIGHUP); the old one is freed. */
@@ -263,6 +272,9 @@ void strv_free(char **strv);
 
 /* Access: the caller of the current message. */
 int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error);
+/* PermissionDenied unless the caller holds the raw-fd (fast-path) grant. */
+int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
+			 sd_bus_error *error);
 bool peer_is_root(const struct server_peer *peer);
 /* PermissionDenied with why unless the sender of m is root. */
 int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error);
@@ -417,11 +429,12 @@ int fault_queue_watch(struct fault_queue *q);
 
 /* teardown.c: every kernel object of the VM, in the safe order. */
 void vm_teardown(struct vm *vm);
-/* Gives a device the daemon bound back to its previous driver, where the
- * config asks for it; in a thread when a VMM may still hold its fd. */
-void device_give_back(struct daemon *d, struct device *dev, bool fd_handed_out);
-int device_give_back_init(struct daemon *d);
-void device_give_back_fini(struct daemon *d);
+/* device-release.c: a device that left a VM is quarantined, on a thread,
+ * until every fd of it is closed; then it goes back to its previous driver
+ * (the daemon bound it, restore_driver) or to vfio-pci (a VMM had an fd). */
+void device_release(struct daemon *d, struct device *dev, bool fd_handed_out);
+int device_release_init(struct daemon *d);
+void device_release_fini(struct daemon *d);
 /* Invalidation shared by Viommu.Invalidate and Domain.Invalidate. */
 int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
 		     const struct viommu_vendor_feature *feature, uint64_t *counter,

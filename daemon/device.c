@@ -247,10 +247,14 @@ bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_
 	}
 	if (dev->mock)
 		return true;
-	if (dev->giving_back) {
+	if (dev->quarantined) {
 		snprintf(reason, len,
-			 "being given back to %s: waiting for a VMM to close its copy of the device fd",
-			 dev->saved.driver[0] ? dev->saved.driver : "no driver");
+			 "quarantined until every fd of its last VM is closed (a VMM may still "
+			 "hold one), then %s %s",
+			 dev->quarantine_to_driver ? "given back to" : "bound to",
+			 dev->quarantine_to_driver ? (dev->saved.driver[0] ? dev->saved.driver
+									: "no driver")
+						   : "vfio-pci");
 		return false;
 	}
 	if (!dev->present) {

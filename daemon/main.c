@@ -141,6 +141,7 @@ int main(int argc, char **argv)
 	struct server_callbacks callbacks = {
 		.attach = daemon_attach_bus,
 		.peer_gone = daemon_peer_gone,
+		.may_connect = daemon_may_connect,
 	};
 	struct main_state s = { .config_path = NULL };
 	const char *state_path = STATE_DEFAULT_PATH;

@@ -87,6 +87,15 @@ int server_conn_new_p2p(struct server *server, int fd)
 	r = socket_peer_read(fd, &conn->peer);
 	if (r < 0)
 		goto fail;
+	/* Before sd-bus reads a byte: nothing of ours is spent on a caller that
+	 * may not use the API. */
+	if (server->cb.may_connect && !server->cb.may_connect(&conn->peer, server->cb.userdata)) {
+		log_notice("AUDIT refused uid=%u pid=%d what=connect reason=not allowed to use the "
+			   "API (vm_users, vm_groups, fast_path_users, fast_path_groups)",
+			   (unsigned int)conn->peer.uid, (int)conn->peer.pid);
+		free(conn);
+		return 0;
+	}
 	if (server->limits.connections_per_uid) {
 		unsigned int same = 0;
 

@@ -46,34 +46,6 @@ void server_system_peers_gone(struct server *server)
 	}
 }
 
-/* The egid, from /proc: the bus does not report it. Only when the process
- * still runs as uid, which guards against a reused pid. */
-static int proc_read_egid(pid_t pid, uid_t uid, gid_t *out)
-{
-	char path[64], line[256];
-	unsigned int ruid, euid = 0, rgid, egid = 0;
-	bool have_uid = false, have_gid = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Uid: %u %u", &ruid, &euid) == 2)
-			have_uid = true;
-		else if (sscanf(line, "Gid: %u %u", &rgid, &egid) == 2)
-			have_gid = true;
-	}
-	fclose(f);
-	if (!have_uid || !have_gid)
-		return -EIO;
-	if (euid != uid)
-		return -ESRCH;
-	*out = egid;
-	return 0;
-}
-
 static int parse_credentials(sd_bus_message *reply, struct server_peer *peer)
 {
 	bool have_uid = false;
@@ -152,11 +124,12 @@ static int system_peer_query(sd_bus *bus, const char *name, struct server_peer *
 	memset(peer, 0, sizeof(*peer));
 	snprintf(peer->id, sizeof(peer->id), "%s", name);
 	peer->gid = SERVER_GID_UNKNOWN;
+	/* The bus reports every group, the primary one too (UnixGroupIDs,
+	 * from SO_PEERGROUPS in dbus 1.14): nothing is read from /proc, which
+	 * would describe whatever process has the pid by then. */
 	r = parse_credentials(reply, peer);
 	if (r < 0)
 		return r == -ENXIO ? r : -EBADMSG;
-	if (peer->pid > 0 && proc_read_egid(peer->pid, peer->uid, &peer->gid) < 0)
-		peer->gid = SERVER_GID_UNKNOWN;
 	return 0;
 }
 

@@ -51,6 +51,9 @@ struct server_callbacks {
 	 * On the system bus only for names server_peer() has answered for.
 	 * Never from server_free(): a daemon that stops leaves VMs alone. */
 	void (*peer_gone)(const char *peer_id, void *userdata);
+	/* Whether a private-socket peer may use the API at all, asked at accept
+	 * time with its SO_PEERCRED credentials; NULL: everyone may. */
+	bool (*may_connect)(const struct server_peer *peer, void *userdata);
 	void *userdata;
 };
 
@@ -78,9 +81,9 @@ void server_free(struct server *server);
  * SO_PEERCRED and SO_PEERGROUPS at accept time) or the bus (system bus:
  * org.freedesktop.DBus.GetConnectionCredentials, asked once per unique name
  * and cached while the name lives; the first call from a name waits for the
- * bus daemon, at most 2 s). On the system bus gid is the egid read from
- * /proc/<pid>/status when that process still has the uid the bus reported,
- * else SERVER_GID_UNKNOWN; groups are the bus's UnixGroupIDs.
+ * bus daemon, at most 2 s). On the system bus gid is SERVER_GID_UNKNOWN and
+ * groups are the bus's UnixGroupIDs, which hold the primary group too; pid is
+ * the bus's ProcessID, a number only (BindVmm refuses it).
  * -ENXIO when it cannot be determined (the sender has already gone, say).
  * Only for messages on connections of a server, on the loop's thread.
  */

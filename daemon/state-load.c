@@ -589,30 +589,49 @@ static void load_intent(struct reader *rd, struct json_object *o, struct state_i
 	}
 }
 
-static void load_bound(struct reader *rd, struct daemon *d, struct json_object *o)
+/* The devices the daemon bound, with the drivers to give them back to. Read
+ * into bindings; applied only once the whole file has parsed. */
+static size_t load_bound(struct reader *rd, struct json_object *o,
+			 struct pci_driver_binding **out)
 {
 	struct json_object *a;
 	size_t n = get_array(rd, o, "bound_devices", &a);
+	struct pci_driver_binding *b = n ? calloc(n, sizeof(*b)) : NULL;
 
+	*out = b;
+	if (n && !b) {
+		fail(rd, "out of memory");
+		return 0;
+	}
 	for (size_t i = 0; rd->r == 0 && i < n; i++) {
 		struct json_object *e = element(rd, a, i);
-		struct pci_driver_binding saved = { .bdf = "" };
-		char name[PCI_NAME_MAX] = "";
-		struct device *dev;
 
 		if (!e)
 			break;
-		get_str(rd, e, "name", name, sizeof(name));
-		get_str(rd, e, "driver", saved.driver, sizeof(saved.driver));
-		get_str(rd, e, "driver_override", saved.driver_override,
-			sizeof(saved.driver_override));
-		if (rd->r)
-			break;
-		dev = device_by_name(d, name);
+		get_str(rd, e, "name", b[i].bdf, sizeof(b[i].bdf));
+		get_str(rd, e, "driver", b[i].driver, sizeof(b[i].driver));
+		get_str(rd, e, "driver_override", b[i].driver_override,
+			sizeof(b[i].driver_override));
+		if (rd->r == 0 && !pci_bdf_valid(b[i].bdf))
+			fail(rd, "bound device \"%s\" is not a PCI address", b[i].bdf);
+		if (rd->r == 0 && b[i].driver[0] && !pci_driver_name_valid(b[i].driver))
+			fail(rd, "driver \"%s\" of %s is not a driver name", b[i].driver, b[i].bdf);
+		if (rd->r == 0 && b[i].driver_override[0] &&
+		    !pci_driver_name_valid(b[i].driver_override))
+			fail(rd, "driver_override \"%s\" of %s is not a driver name",
+			     b[i].driver_override, b[i].bdf);
+	}
+	return n;
+}
+
+static void apply_bound(struct daemon *d, const struct pci_driver_binding *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct device *dev = device_by_name(d, b[i].bdf);
+
 		if (!dev || dev->mock)
 			continue; /* gone meanwhile: nothing to give back */
-		snprintf(saved.bdf, sizeof(saved.bdf), "%s", name);
-		dev->saved = saved;
+		dev->saved = b[i];
 		dev->daemon_bound = true;
 	}
 }
@@ -624,7 +643,8 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *root = NULL, *a;
 	struct vm *list = NULL, **tail = &list;
-	size_t n;
+	struct pci_driver_binding *bound = NULL;
+	size_t n, nbound = 0;
 
 	*vms = NULL;
 	memset(intent, 0, sizeof(*intent));
@@ -643,7 +663,7 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 		fail(&rd, "state version is not %d", STATE_VERSION);
 	*next_vm_id = (unsigned int)get_u64(&rd, root, "next_vm_id", UINT32_MAX);
 	load_intent(&rd, root, intent);
-	load_bound(&rd, d, root);
+	nbound = load_bound(&rd, root, &bound);
 	n = get_array(&rd, root, "vms", &a);
 	for (size_t i = 0; rd.r == 0 && i < n; i++) {
 		struct json_object *e = element(&rd, a, i);
@@ -660,9 +680,12 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	}
 	json_object_put(root);
 	if (rd.r) {
+		free(bound);
 		state_free_parsed(list);
 		return rd.r;
 	}
+	apply_bound(d, bound, nbound);
+	free(bound);
 	*vms = list;
 	return 0;
 }

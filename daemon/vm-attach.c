@@ -268,7 +268,7 @@ void vm_device_release(struct vm *vm, struct vm_device *vd)
 		   dev->name);
 	dev->hw_info_from_kernel = false;
 	vm_device_free(vm, vd);
-	device_give_back(vm->daemon, dev, handed_out);
+	device_release(vm->daemon, dev, handed_out);
 	vm_drop_unused_parent(vm);
 	vm_refresh_ranges(vm);
 }
@@ -337,6 +337,7 @@ static int vm_attach_vfio(struct vm *vm, struct vm_device *vd, const uint8_t *to
 static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
 {
 	struct device *dev = vd->device;
+	bool vd_handed_out;
 
 	if (dev->mock && vd->stdev_id)
 		iommufd_destroy(vm->iommufd, vd->stdev_id);
@@ -345,8 +346,9 @@ static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
 		vm_device_unwatch_request(vd);
 		close(vd->devfd);
 	}
+	vd_handed_out = vd->fd_handed_out;
 	vm_device_free(vm, vd);
-	device_give_back(vm->daemon, dev, false);
+	device_release(vm->daemon, dev, vd_handed_out);
 	vm_drop_unused_parent(vm);
 	vm_refresh_ranges(vm);
 }

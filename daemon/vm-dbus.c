@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "fd-identity.h"
 #include "log.h"
 #include "options.h"
 #include "vfio.h"
@@ -260,26 +261,40 @@ static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *
 	return domain_method_alloc(m, vm, NULL, error);
 }
 
-static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)
+/*
+ * The one grant for raw kernel objects (fast_path_users, fast_path_groups):
+ * a VM's iommufd, a device's cdev, and so broker VMs, which exist to hand
+ * both over. With either a VMM can change the VM behind the daemon's state.
+ */
+int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
+			 sd_bus_error *error)
 {
-	struct vm *vm = userdata;
-	struct config *config = vm->daemon->config;
+	const struct config *config = d->config;
 	struct server_peer peer;
 	int r = daemon_caller(m, &peer, error);
 
 	if (r < 0)
 		return r;
-	/* A broker VM exists to hand its iommufd over; a managed one only to
-	 * those allowed the fast path. */
-	if (vm->mode == VM_MODE_MANAGED &&
-	    !config_may_take_fast_path(config, peer.uid, peer.gid, peer.groups, peer.ngroups))
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "uid %u may not take the fast path: add it to fast_path_users or "
-				 "fast_path_groups in %s",
-				 (unsigned int)peer.uid, config->path ? config->path : CONFIG_DEFAULT_PATH);
+	if (config_may_take_fast_path(config, peer.uid, peer.gid, peer.groups, peer.ngroups))
+		return 0;
+	log_notice("AUDIT refused uid=%u pid=%d what=%s reason=no raw-fd grant",
+		   (unsigned int)peer.uid, (int)peer.pid, what);
+	return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+			 "uid %u may not have %s: raw kernel objects need the fast-path grant "
+			 "(fast_path_users or fast_path_groups in %s)",
+			 (unsigned int)peer.uid, what,
+			 config->path ? config->path : CONFIG_DEFAULT_PATH);
+}
+
+static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+	int r = vm_require_raw_grant(vm->daemon, m, "a VM's iommufd", error);
+
+	if (r < 0)
+		return r;
 	if (!vm->shared)
-		log_info("VM %s: iommufd handed to %s; from now on its state is shared", vm->name,
-			 peer.id);
+		log_info("VM %s: iommufd handed out; from now on its state is shared", vm->name);
 	audit_message(m, "fast-path", vm->name, NULL);
 	vm->shared = true;
 	return sd_bus_reply_method_return(m, "h", vm->iommufd);
@@ -290,8 +305,11 @@ static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error 
 	struct vm *vm = userdata;
 	struct vm_device *vd;
 	struct device *dev;
-	int r = vm_device_arg(vm, m, &dev, error), fd;
+	int r = vm_require_raw_grant(vm->daemon, m, "a device's VFIO cdev", error), fd;
 
+	if (r < 0)
+		return r;
+	r = vm_device_arg(vm, m, &dev, error);
 	if (r < 0)
 		return r;
 	vd = vm_device_of(vm, dev);
@@ -301,13 +319,32 @@ static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (dev->mock)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "%s is a selftest mock device: it has no VFIO cdev", dev->name);
-	audit_message(m, "device-fd", vm->name, dev->name);
+	/* The policy in force now, not the one of the attach. */
+	if (!config_device_allowed(vm->daemon->config, dev->name, dev->pci.vendor,
+				   dev->pci.device))
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "%s is no longer allowed by allowed_devices: detach it", dev->name);
 	if (vm->mode == VM_MODE_MANAGED) {
+		/* The daemon's own open, checked to be this device's cdev. */
+		r = fd_is_vfio_cdev_of(vm->daemon->sysfs_root, dev->name, vd->devfd);
+		if (r < 0)
+			return error_errno(error, r == -ENOTTY ? -ENODEV : r,
+					   "the VFIO cdev of %s is not the one the VM opened",
+					   dev->name);
+		audit_message(m, "device-fd", vm->name, dev->name);
 		vd->fd_handed_out = true;
 		return sd_bus_reply_method_return(m, "h", vd->devfd);
 	}
-	/* Broker: a fresh, unbound open; keeping a copy would block the
-	 * device's removal, since an unbound cdev cannot take the request IRQ. */
+	/* Broker: one unbound open per reservation, for its VMM; the daemon
+	 * keeps no copy (an unbound cdev cannot take the request IRQ, and would
+	 * block the device's removal). A second fd would outlive the VM in
+	 * another hand, so there is none. */
+	if (vd->fd_handed_out)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "the cdev of %s was handed out for VM %s already: one per "
+				 "reservation; destroy the VM to reserve it again",
+				 dev->name, vm->name);
+	audit_message(m, "device-fd", vm->name, dev->name);
 	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, &fd);
 	if (r < 0)
 		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);

@@ -3,7 +3,7 @@
  * Dirty tracking for live migration: the nesting parent is allocated
  * dirty-capable when the VM is created with "dirty-tracking" (the kernel
  * fixes this at allocation), and the bitmap goes into a memfd the caller
- * provides, so no large payload crosses the bus.
+ * provides, sealed against shrinking, so no large payload crosses the bus.
  */
 #include "daemon.h"
 
@@ -77,7 +77,7 @@ int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error 
 	uint32_t flags;
 	struct stat st;
 	uint64_t *bitmap;
-	int memfd, r;
+	int memfd, seals, r;
 
 	r = sd_bus_message_read(m, "ttthu", &iova, &length, &page_size, &memfd, &flags);
 	if (r < 0)
@@ -106,10 +106,24 @@ int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error 
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "one call reads at most %u bitmap bytes; this needs %llu",
 				 DIRTY_BITMAP_MAX, (unsigned long long)bytes);
-	if (fstat(memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (fcntl(memfd, F_GETFL) & O_ACCMODE) != O_RDWR)
+	/*
+	 * The daemon writes the bitmap through a shared mapping on its loop: only
+	 * a memfd sealed against shrinking is safe to map. A file the caller may
+	 * truncate meanwhile raises SIGBUS; a FUSE file may never answer.
+	 * F_GET_SEALS works on memfds alone (and tmpfs files, whose only seal is
+	 * F_SEAL_SEAL); the size can only grow once F_SEAL_SHRINK is set.
+	 */
+	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "the bitmap fd must be a regular file (a memfd) open read-write");
+				 "the bitmap fd must be a memfd sealed with F_SEAL_SHRINK "
+				 "(memfd_create(MFD_ALLOW_SEALING), then F_ADD_SEALS)");
+	if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "the bitmap memfd is sealed against writes");
+	if (fstat(memfd, &st) < 0 || (fcntl(memfd, F_GETFL) & O_ACCMODE) != O_RDWR)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "the bitmap memfd must be open read-write");
 	if ((uint64_t)st.st_size < bytes)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "the bitmap memfd holds %lld bytes; %llu are needed",

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,13 +34,39 @@ static const struct vm_mapping *vm_mapping_overlap(const struct vm *vm, uint64_t
 	return NULL;
 }
 
+/*
+ * Pinning a hole allocates the page there, in the memory cgroup of whoever
+ * pins it: the daemon. So the memfd must be allocated already, all of it (by
+ * the VMM: fallocate(2), or touching it), and its pages are the VMM's. The
+ * file's allocated blocks say so; they count swapped-out pages too, whose
+ * swap-in is charged to their owner. (SEEK_HOLE would not do: shmem reports
+ * fallocated pages that were never written as holes.) F_GET_SEALS answers
+ * for shmem and hugetlbfs files alone, and asks no file system (fstatfs(2)
+ * would ask a FUSE server, which may never answer).
+ */
+static int vm_check_allocated(int memfd, const struct stat *st, sd_bus_error *error)
+{
+	uint64_t size = ((uint64_t)st->st_size + 4095) & ~4095ull;
+
+	if (fcntl(memfd, F_GET_SEALS) < 0)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "guest memory must be a memfd (or a shmem or hugetlbfs file)");
+	if ((uint64_t)st->st_blocks * 512 < size)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "the memfd has %llu of its %llu bytes allocated: allocate guest "
+				 "memory before mapping it (fallocate(2)), so that its pages are "
+				 "charged to you, not to the daemon",
+				 (unsigned long long)st->st_blocks * 512, (unsigned long long)size);
+	return 0;
+}
+
 /* Guest memory must be a file the kernel can pin through MAP_FILE: a memfd,
  * shmem or hugetlbfs file, not a pipe, socket or device. */
 static int vm_check_memfd(int memfd, uint64_t offset, uint64_t length, uint32_t map_flags,
 			  sd_bus_error *error)
 {
 	struct stat st;
-	int flags;
+	int flags, seals;
 
 	if (fstat(memfd, &st) < 0)
 		return error_errno(error, -errno, "cannot stat the memory fd");
@@ -53,12 +80,18 @@ static int vm_check_memfd(int memfd, uint64_t offset, uint64_t length, uint32_t 
 	if ((map_flags & KABI_IOMMU_IOAS_MAP_WRITEABLE) && (flags & O_ACCMODE) != O_RDWR)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "a WRITEABLE mapping needs a memory fd open for writing");
+	/* Devices would write what the seal promises no one writes. */
+	seals = fcntl(memfd, F_GET_SEALS);
+	if ((map_flags & KABI_IOMMU_IOAS_MAP_WRITEABLE) && seals > 0 &&
+	    (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "the memfd is sealed against writes: map it without WRITEABLE");
 	if (offset > (uint64_t)st.st_size || length > (uint64_t)st.st_size - offset)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "offset 0x%llx + length 0x%llx is past the end of the file (0x%llx bytes)",
 				 (unsigned long long)offset, (unsigned long long)length,
 				 (unsigned long long)st.st_size);
-	return 0;
+	return vm_check_allocated(memfd, &st, error);
 }
 
 int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, uint64_t iova,

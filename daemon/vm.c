@@ -145,6 +145,19 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "dirty-tracking is for managed VMs: a broker VM's VMM allocates "
 				 "its own domains");
+	/* A broker VM hands out its raw iommufd and cdevs: the same grant. */
+	if (strcmp(mode, "broker") == 0 &&
+	    !config_may_take_fast_path(d->config, peer->uid, peer->gid, peer->groups,
+				       peer->ngroups)) {
+		log_notice("AUDIT refused uid=%u pid=%d what=broker VM reason=no raw-fd grant",
+			   (unsigned int)peer->uid, (int)peer->pid);
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "uid %u may not create a broker VM: its VMM gets the raw iommufd "
+				 "and device cdevs, which need the fast-path grant "
+				 "(fast_path_users or fast_path_groups in %s)",
+				 (unsigned int)peer->uid,
+				 d->config->path ? d->config->path : CONFIG_DEFAULT_PATH);
+	}
 	for (vm = d->vms; vm; vm = vm->next)
 		if (vm->owner == peer->uid && strcmp(vm->name, name) == 0)
 			return error_set(error, VIOMMU_ERROR_BUSY, "you already have a VM named %s (%s)",
@@ -186,12 +199,18 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		return r;
 	}
 	if (vm->mode == VM_MODE_BROKER) {
-		/* Charge the VMM's own process for what it pins, not its user;
-		 * only possible before any object exists. */
-		r = iommufd_option_set(vm->iommufd, KABI_IOMMU_OPTION_RLIMIT_MODE, 0, 1);
+		/*
+		 * The kernel's default accounting: what the VMM pins is charged to
+		 * its uid's locked_vm, against the pinning task's RLIMIT_MEMLOCK. One
+		 * counter per uid, so a child that inherits a raised limit, or a
+		 * VMM that keeps pins after its VM is gone, cannot add to it beyond
+		 * the limit BindVmm sets (per process, each would have a budget of
+		 * its own).
+		 */
+		r = iommufd_option_set(vm->iommufd, KABI_IOMMU_OPTION_RLIMIT_MODE, 0, 0);
 		if (r < 0) {
 			error_kernel(error, r, "IOMMU_OPTION(RLIMIT_MODE)",
-				     "cannot set per-process accounting");
+				     "cannot set per-user accounting");
 			close(vm->iommufd);
 			free(vm);
 			return r;

@@ -2,10 +2,12 @@
 /*
  * Vm.BindVmm: a VM that lives exactly as long as its VMM process. The daemon
  * holds a pidfd of the process (the launcher's, which becomes the VMM's at
- * exec), raises its RLIMIT_MEMLOCK for what it will pin (a broker VM's
- * iommufd charges the VMM's own process, IOMMU_OPTION_RLIMIT_MODE), and tears
- * the VM down when the process exits, whatever happened to its connection,
- * and across a restart of the daemon (the pidfd is in the fd store).
+ * exec), raises its RLIMIT_MEMLOCK for what its uid will pin (a broker VM's
+ * iommufd charges the uid's locked_vm: one counter per uid, checked against
+ * the pinning task's limit), puts the old limit back when the VM ends, and
+ * tears the VM down when the process exits, whatever happened to its
+ * connection, and across a restart of the daemon (the pidfd is in the fd
+ * store).
  */
 #include "daemon.h"
 
@@ -71,6 +73,52 @@ static int proc_uid(pid_t pid, uid_t *out)
 	return r;
 }
 
+/* RLIMIT_MEMLOCK of pid raised to at least bytes (never lowered); the old
+ * one in *old. */
+static int raise_memlock(pid_t pid, uint64_t bytes, struct rlimit *old, uint64_t *out_limit)
+{
+	struct rlimit want;
+
+	if (prlimit(pid, RLIMIT_MEMLOCK, NULL, old) < 0)
+		return -errno;
+	want.rlim_cur = old->rlim_cur == RLIM_INFINITY || old->rlim_cur >= bytes ? old->rlim_cur
+										  : bytes;
+	want.rlim_max = old->rlim_max == RLIM_INFINITY || old->rlim_max >= want.rlim_cur
+				? old->rlim_max
+				: want.rlim_cur;
+	if ((want.rlim_cur != old->rlim_cur || want.rlim_max != old->rlim_max) &&
+	    prlimit(pid, RLIMIT_MEMLOCK, &want, NULL) < 0)
+		return -errno;
+	*out_limit = want.rlim_cur;
+	return 0;
+}
+
+/*
+ * The VM is over: the VMM's limit goes back to what it was, if the process
+ * still runs and nobody changed the limit since (the pidfd makes sure the
+ * pid is still that process). Whatever it still pins stays on its uid's
+ * locked_vm until it lets go.
+ */
+static void restore_memlock(struct vm *vm)
+{
+	struct rlimit now;
+
+	if (!vm->vmm_old_memlock_set || vm->vmm_pid <= 0)
+		return;
+	vm->vmm_old_memlock_set = false;
+	if (syscall(SYS_pidfd_send_signal, vm->vmm_pidfd, 0, NULL, 0) < 0 ||
+	    prlimit(vm->vmm_pid, RLIMIT_MEMLOCK, NULL, &now) < 0 ||
+	    now.rlim_cur != vm->vmm_set_memlock.rlim_cur ||
+	    now.rlim_max != vm->vmm_set_memlock.rlim_max)
+		return;
+	if (prlimit(vm->vmm_pid, RLIMIT_MEMLOCK, &vm->vmm_old_memlock, NULL) < 0)
+		log_warning("VM %s: cannot put back the memlock limit of pid %d: %s", vm->name,
+			    (int)vm->vmm_pid, strerror(errno));
+	else
+		log_info("VM %s: pid %d has its memlock limit of before BindVmm again", vm->name,
+			 (int)vm->vmm_pid);
+}
+
 static void vmm_on_exit(evutil_socket_t fd, short events, void *arg)
 {
 	struct vm *vm = arg;
@@ -94,6 +142,8 @@ int vm_vmm_watch(struct vm *vm)
 
 void vm_vmm_release(struct vm *vm)
 {
+	if (vm->vmm_pidfd >= 0)
+		restore_memlock(vm);
 	if (vm->vmm_event) {
 		event_free(vm->vmm_event);
 		vm->vmm_event = NULL;
@@ -115,6 +165,13 @@ static int check_caller_process(sd_bus_message *m, const struct server_peer *pee
 	uid_t uid = (uid_t)-1;
 
 	r = server_peer_pidfd(m, &peer_pidfd);
+	/* The system bus names the caller by a pid alone, which the process may
+	 * have left and another taken: only the private socket's kernel-made
+	 * pidfd (SO_PEERPIDFD) ties the pidfd to the caller. */
+	if (r == -ENXIO)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "BindVmm is served on the private socket only, where the "
+				 "kernel names the caller's process");
 	if (r == 0) {
 		r = pidfd_pid(peer_pidfd, &peer_pid);
 		close(peer_pidfd);
@@ -136,31 +193,13 @@ static int check_caller_process(sd_bus_message *m, const struct server_peer *pee
 	return 0;
 }
 
-/* RLIMIT_MEMLOCK of pid raised to at least bytes (never lowered). */
-static int raise_memlock(pid_t pid, uint64_t bytes, uint64_t *out_limit)
-{
-	struct rlimit old, want;
-
-	if (prlimit(pid, RLIMIT_MEMLOCK, NULL, &old) < 0)
-		return -errno;
-	want.rlim_cur = old.rlim_cur == RLIM_INFINITY || old.rlim_cur >= bytes ? old.rlim_cur
-									       : bytes;
-	want.rlim_max = old.rlim_max == RLIM_INFINITY || old.rlim_max >= want.rlim_cur
-				? old.rlim_max
-				: want.rlim_cur;
-	if ((want.rlim_cur != old.rlim_cur || want.rlim_max != old.rlim_max) &&
-	    prlimit(pid, RLIMIT_MEMLOCK, &want, NULL) < 0)
-		return -errno;
-	*out_limit = want.rlim_cur;
-	return 0;
-}
-
 int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
 	struct daemon *d = vm->daemon;
 	struct server_peer peer;
 	uint64_t guest_bytes, want, limit = 0, quota = d->config->quota_pinned_bytes;
+	struct rlimit old;
 	int pidfd, own = -1, r;
 	pid_t pid;
 
@@ -214,7 +253,9 @@ int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	own = fcntl(pidfd, F_DUPFD_CLOEXEC, 3);
 	if (own < 0)
 		return error_errno(error, -errno, "cannot keep the pidfd");
-	r = raise_memlock(pid, want, &limit);
+	/* The uid's pins share one counter: this VMM's limit is the uid's
+	 * whole allowance, what its other VMs hold plus this one. */
+	r = raise_memlock(pid, pinned + want < pinned ? UINT64_MAX : pinned + want, &old, &limit);
 	/* The pid was checked through the pidfd: it must still be that process. */
 	if (r == 0 && syscall(SYS_pidfd_send_signal, own, 0, NULL, 0) < 0)
 		r = -ESRCH;
@@ -225,6 +266,13 @@ int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	vm->vmm_pidfd = own;
 	vm->vmm_pid = pid;
 	vm->vmm_memlock = want;
+	vm->vmm_old_memlock = old;
+	vm->vmm_set_memlock = (struct rlimit){ .rlim_cur = limit,
+					       .rlim_max = old.rlim_max == RLIM_INFINITY ||
+								   old.rlim_max >= limit
+							   ? old.rlim_max
+							   : limit };
+	vm->vmm_old_memlock_set = true;
 	r = vm_vmm_watch(vm);
 	if (r < 0) {
 		vm_vmm_release(vm);

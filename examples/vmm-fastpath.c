@@ -16,6 +16,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
+#include <fcntl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -165,7 +166,7 @@ static int map_guest_ram(struct viommu_client *client, struct viommu_vm *vm)
 		return -ERANGE;
 	}
 	memfd = memfd_create("guest-ram", MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, GUEST_RAM) < 0) {
+	if (memfd < 0 || ftruncate(memfd, GUEST_RAM) < 0 || fallocate(memfd, 0, 0, GUEST_RAM) < 0) {
 		r = -errno;
 		if (memfd >= 0)
 			close(memfd);

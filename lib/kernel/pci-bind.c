@@ -155,6 +155,10 @@ int pci_sysfs_restore_driver(const char *root, const struct pci_driver_binding *
 	char dir[PATH_MAX], driver[PCI_NAME_MAX];
 	int r;
 
+	/* A name becomes a path and a sysfs write: nothing but a driver name. */
+	if ((saved->driver[0] && !pci_driver_name_valid(saved->driver)) ||
+	    (saved->driver_override[0] && !pci_driver_name_valid(saved->driver_override)))
+		return -EINVAL;
 	r = sysfs_pci_device_dir(root, saved->bdf, dir, sizeof(dir));
 	if (r < 0)
 		return r;
@@ -193,4 +197,40 @@ int pci_sysfs_restore_driver(const char *root, const struct pci_driver_binding *
 	if (r == 0)
 		r = wait_driver(dir, saved->driver);
 	return r == -ETIMEDOUT ? -EBUSY : r;
+}
+
+int pci_sysfs_rebind_vfio(const char *root, const char *bdf)
+{
+	char dir[PATH_MAX], path[PATH_MAX], override[PCI_NAME_MAX], driver[PCI_NAME_MAX];
+	int r, q;
+
+	r = sysfs_pci_device_dir(root, bdf, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	r = sysfs_dir_driver(dir, driver, sizeof(driver));
+	if (r < 0)
+		return r;
+	if (strcmp(driver, VFIO_PCI) != 0)
+		return -EBUSY; /* someone else has it now: not ours to move */
+	r = sysfs_path(path, sizeof(path), "%s/driver_override", dir);
+	if (r == 0)
+		r = sysfs_read_text(path, override, sizeof(override));
+	if (r < 0)
+		return r;
+	if (strcmp(override, "(null)") == 0)
+		override[0] = '\0';
+	/* Back to vfio-pci, whatever else matches the device. */
+	r = set_override(dir, VFIO_PCI);
+	if (r < 0)
+		return r;
+	/* Blocks until every fd of the device is closed. */
+	r = driver_attr_write(root, VFIO_PCI, "unbind", bdf);
+	if (r == 0)
+		r = wait_driver(dir, "");
+	if (r == 0)
+		r = probe(root, bdf);
+	if (r == 0)
+		r = wait_driver(dir, VFIO_PCI);
+	q = set_override(dir, override);
+	return r < 0 ? r : q;
 }

@@ -40,6 +40,18 @@ bool pci_bdf_valid(const char *bdf)
 	return p[0] >= '0' && p[0] <= '7' && p[1] == '\0';
 }
 
+bool pci_driver_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	if (!name || !name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (; name[n]; n++)
+		if (!isalnum((unsigned char)name[n]) && !strchr("_-.", name[n]))
+			return false;
+	return n < PCI_NAME_MAX;
+}
+
 
 
 

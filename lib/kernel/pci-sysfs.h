@@ -23,6 +23,11 @@
 /* "dddd:bb:dd.f" in hex (domain 4 to 8 digits, device <= 0x1f, function <= 7). */
 bool pci_bdf_valid(const char *bdf);
 
+/* A driver name as sysfs has them ("vfio-pci", "snd_hda_intel"): letters,
+ * digits, '_', '-', '.', and never "." or "..". It becomes a path component
+ * under /sys/bus/pci/drivers and is written to driver_override. */
+bool pci_driver_name_valid(const char *name);
+
 struct pci_sysfs_device {
 	char bdf[PCI_BDF_MAX];
 	uint16_t vendor;
@@ -97,6 +102,15 @@ int pci_sysfs_bind_vfio(const char *root, const char *bdf, struct pci_driver_bin
  * different driver ended up with it.
  */
 int pci_sysfs_restore_driver(const char *root, const struct pci_driver_binding *saved);
+
+/*
+ * Unbinds a device from vfio-pci and binds it to vfio-pci again: the kernel
+ * finishes the unbind only once every fd of the device is closed, so this
+ * blocks until then (run it on a thread of its own), and the device comes back
+ * with no open fd anywhere. driver_override is kept as it was. -EBUSY when the
+ * device is not on vfio-pci.
+ */
+int pci_sysfs_rebind_vfio(const char *root, const char *bdf);
 
 /* A device's IOMMU registers from sysfs, in IOMMU_GET_HW_INFO's layout. */
 struct pci_iommu_regs {

@@ -399,7 +399,7 @@ static void setup_once(void)
 	dbus_gen_set_pump(F.gen, pump_daemon, NULL);
 	require(dbus_gen_open_fds(F.gen) > 0, "the wrong-kind fds");
 	F.memfd = memfd_create("fuzz-guest", MFD_CLOEXEC);
-	require(F.memfd >= 0 && ftruncate(F.memfd, 4 << 20) == 0, "a guest memfd");
+	require(F.memfd >= 0 && ftruncate(F.memfd, 4 << 20) == 0 && fallocate(F.memfd, 0, 0, 4 << 20) == 0, "a guest memfd");
 	dbus_gen_add_valid_fd(F.gen, F.memfd, "memfd-guest");
 
 	model_reset();

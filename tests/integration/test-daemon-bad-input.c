@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,7 +30,8 @@ static uint64_t iova;  /* of the one mapping: [iova, iova + MEM_SIZE) */
 static uint64_t aperture_last;
 static int memfd = -1, pipefd[2] = { -1, -1 }, sockfd[2] = { -1, -1 }, nullfd = -1;
 static char *out; /* an object path a call would return */
-static int fd_out = -1, wronly = -1;
+static int fd_out = -1, wronly = -1, sealed = -1; /* sealed: F_SEAL_WRITE */
+static int sparse = -1; /* a memfd never allocated: pinning would charge the daemon */
 
 static void test_setup(void)
 {
@@ -56,7 +58,7 @@ static void test_setup(void)
 
 	memfd = memfd_create("itest-bad", MFD_CLOEXEC);
 	CHECK(memfd >= 0);
-	CHECK(ftruncate(memfd, MEM_SIZE) == 0);
+	CHECK(ftruncate(memfd, MEM_SIZE) == 0 && fallocate(memfd, 0, 0, MEM_SIZE) == 0);
 	CHECK_DBUS_OK(&c, vc_map_memory(&c, vm, memfd, 0, MEM_SIZE, iova, RW));
 	/* A VM without devices maps below the mock aperture: no mock device
 	 * can join it then. */
@@ -69,6 +71,14 @@ static void test_setup(void)
 		wronly = open(proc, O_WRONLY | O_CLOEXEC);
 		CHECK(wronly >= 0);
 	}
+	sparse = memfd_create("itest-sparse", MFD_CLOEXEC);
+	CHECK(sparse >= 0 && ftruncate(sparse, 0x10000) == 0);
+	/* A memfd sealed against writes: no device may write it either. */
+	sealed = memfd_create("itest-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	CHECK(sealed >= 0 && ftruncate(sealed, 0x1000) == 0 && fallocate(sealed, 0, 0, 0x1000) == 0);
+	CHECK(fcntl(sealed, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW) == 0);
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, low, sealed, 0, 0x1000, 0x2000,
+					KABI_IOMMU_IOAS_MAP_READABLE));
 	CHECK_DBUS_OK(&c, vc_create_viommu(&c, vm, "selftest", &viommu));
 	CHECK_DBUS_OK(&c, vc_add_device(&c, viommu, dev[0], 1, &vdev));
 	CHECK_DBUS_OK(&c, vc_alloc_domain(&c, viommu, VC_VIOMMU, KABI_IOMMU_HWPT_DATA_SELFTEST,
@@ -200,6 +210,10 @@ BAD(map_socket, VC_ERR_INVALID,
 BAD(map_dev_null, VC_ERR_INVALID, vc_map_memory(&c, vm, nullfd, 0, 0x1000, iova + MEM_SIZE, RW))
 BAD(map_write_only_fd, VC_ERR_INVALID,
     vc_map_memory(&c, vm, wronly, 0, 0x1000, iova + MEM_SIZE, RW))
+BAD(map_sparse_memfd, VC_ERR_INVALID,
+    vc_map_memory(&c, vm, sparse, 0, 0x10000, iova + MEM_SIZE, RW))
+BAD(map_write_sealed_writeable, VC_ERR_INVALID,
+    vc_map_memory(&c, vm, sealed, 0, 0x1000, iova + MEM_SIZE, RW))
 BAD(map_flags_zero, VC_ERR_INVALID, vc_map_memory(&c, vm, memfd, 0, 0x1000, iova + MEM_SIZE, 0))
 BAD(map_flags_unknown, VC_ERR_INVALID,
     vc_map_memory(&c, vm, memfd, 0, 0x1000, iova + MEM_SIZE, RW | 0x100))
@@ -319,6 +333,7 @@ static void bindvmm_broker(void)
 {
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	int init = (int)syscall(SYS_pidfd_open, 1, 0);
+	struct rlimit before, during, after;
 	char *broker = NULL;
 
 	CHECK(snapshot && self >= 0 && init >= 0);
@@ -331,11 +346,23 @@ static void bindvmm_broker(void)
 				     (uint64_t)1 << 20), VC_ERR_PERMISSION);
 	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self, UINT64_MAX),
 			 VC_ERR_INVALID);
+	/* The default quota is finite (half the guest's memory): no 1 PiB. */
+	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self,
+				     (uint64_t)1 << 50), "org.viommu1.Error.QuotaExceeded");
+	CHECK(getrlimit(RLIMIT_MEMLOCK, &before) == 0);
 	CHECK_DBUS_OK(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self,
 				  (uint64_t)1 << 20));
+	CHECK(getrlimit(RLIMIT_MEMLOCK, &during) == 0);
+	check_note("memlock %llu before BindVmm, %llu after",
+		   (unsigned long long)before.rlim_cur, (unsigned long long)during.rlim_cur);
+	CHECK(during.rlim_cur >= (1u << 20));
 	CHECK_DBUS_ERROR(&c, vc_call(&c, broker, VC_VM, "BindVmm", NULL, "ht", self,
 				     (uint64_t)1 << 20), VC_ERR_BUSY);
 	CHECK_DBUS_OK(&c, vc_destroy(&c, broker, VC_VM));
+	/* The VM is over: the raise does not outlive it. */
+	CHECK(getrlimit(RLIMIT_MEMLOCK, &after) == 0);
+	CHECK_EQ(after.rlim_cur, before.rlim_cur);
+	CHECK_EQ(after.rlim_max, before.rlim_max);
 	close(self);
 	close(init);
 	free(broker);
@@ -398,6 +425,8 @@ int main(int argc, char **argv)
 		CHECK_CASE(map_pipe),
 		CHECK_CASE(map_socket),
 		CHECK_CASE(map_dev_null),
+		CHECK_CASE(map_write_sealed_writeable),
+		CHECK_CASE(map_sparse_memfd),
 		CHECK_CASE(map_write_only_fd),
 		CHECK_CASE(map_flags_zero),
 		CHECK_CASE(map_flags_unknown),

@@ -160,7 +160,7 @@ static void test_map(void)
 	require(iova0 ? "" : NULL);
 	memfd = memfd_create("itest-guest", MFD_CLOEXEC);
 	CHECK(memfd >= 0);
-	CHECK(ftruncate(memfd, MEM_SIZE) == 0);
+	CHECK(ftruncate(memfd, MEM_SIZE) == 0 && fallocate(memfd, 0, 0, MEM_SIZE) == 0);
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	CHECK(mem != MAP_FAILED);
 	memset(mem, 0x5a, MEM_SIZE); /* allocates every page */

@@ -7,11 +7,13 @@
  * queues pinning their memory until they go. Needs "fast_path_users": [0]
  * (the test drives the mock through the VM's own iommufd).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,10 +41,23 @@ static int make_memfd(uint64_t size, uint8_t **view)
 	int fd = memfd_create("guest-ram", MFD_CLOEXEC);
 
 	CHECK(fd >= 0);
-	CHECK(ftruncate(fd, (off_t)size) == 0);
+	CHECK(ftruncate(fd, (off_t)size) == 0 && fallocate(fd, 0, 0, (off_t)size) == 0);
 	*view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	CHECK(*view != MAP_FAILED);
 	memset(*view, 0x11, size);
+	return fd;
+}
+
+/* A memfd for ReadDirtyBitmap: sealed against shrinking, as the daemon needs. */
+static int make_bitmap_memfd(uint64_t size, uint8_t **view)
+{
+	int fd = memfd_create("dirty-bitmap", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	CHECK(fd >= 0);
+	CHECK(ftruncate(fd, (off_t)size) == 0 && fallocate(fd, 0, 0, (off_t)size) == 0);
+	CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+	*view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(*view != MAP_FAILED);
 	return fd;
 }
 
@@ -125,7 +140,7 @@ static void test_dirty_tracking(void)
 	/* The mock IOMMU marks three pages dirty, as a device's writes would. */
 	CHECK_OK(mock_set_dirty(s.iommufd, s.parent_id, IOVA, 64 * 4096, 4096, &set, NULL));
 
-	bitmap_fd = make_memfd(4096, &view);
+	bitmap_fd = make_bitmap_memfd(4096, &view);
 	bitmap = (uint64_t *)view;
 	for (int pass = 0; pass < 3; pass++) {
 		uint32_t flags = pass == 0 ? KABI_IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0;
@@ -147,6 +162,28 @@ static void test_dirty_tracking(void)
 			 VC_ERR_INVALID);
 	CHECK_DBUS_ERROR(&c, vc_call(&c, s.vm, VC_VM, "ReadDirtyBitmap", NULL, "ttthu", IOVA,
 				     12288ull, 12288ull, bitmap_fd, 0u), VC_ERR_INVALID);
+	/* Hostile bitmap fds: the daemon maps the bitmap on its loop, so a file
+	 * the caller can shrink meanwhile (SIGBUS) or a FUSE file that never
+	 * answers would take every tenant down. Only a shrink-sealed memfd goes. */
+	{
+		uint8_t *plain_view;
+		int plain = make_memfd(4096, &plain_view), tmp;
+		char path[] = "/tmp/viommu-bitmap-XXXXXX";
+
+		CHECK_DBUS_ERROR(&c, vc_call(&c, s.vm, VC_VM, "ReadDirtyBitmap", NULL, "ttthu",
+					     IOVA, 4096ull, 4096ull, plain, 0u), VC_ERR_INVALID);
+		CHECK(strstr(vc_error_message(&c), "F_SEAL_SHRINK"));
+		CHECK(munmap(plain_view, 4096) == 0);
+		close(plain);
+		tmp = mkstemp(path);
+		CHECK(tmp >= 0 && ftruncate(tmp, 4096) == 0);
+		unlink(path);
+		CHECK_DBUS_ERROR(&c, vc_call(&c, s.vm, VC_VM, "ReadDirtyBitmap", NULL, "ttthu",
+					     IOVA, 4096ull, 4096ull, tmp, 0u), VC_ERR_INVALID);
+		close(tmp);
+		/* What the seal buys: the caller cannot shrink it under the daemon. */
+		CHECK(ftruncate(bitmap_fd, 0) < 0 && errno == EPERM);
+	}
 	CHECK_DBUS_OK(&c, vc_call(&c, s.vm, VC_VM, "SetDirtyTracking", NULL, "b", 0));
 	CHECK(munmap(view, 4096) == 0);
 	CHECK(close(bitmap_fd) == 0);

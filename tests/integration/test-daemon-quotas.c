@@ -34,7 +34,7 @@ static int memfd_of(uint64_t size)
 	int fd = memfd_create("quota", MFD_CLOEXEC);
 
 	CHECK(fd >= 0);
-	CHECK(ftruncate(fd, (off_t)size) == 0);
+	CHECK(ftruncate(fd, (off_t)size) == 0 && fallocate(fd, 0, 0, (off_t)size) == 0);
 	return fd;
 }
 

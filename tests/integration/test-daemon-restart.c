@@ -174,7 +174,7 @@ static void setup_mock_vm(void)
 	CHECK(dev0 && dev1);
 	CHECK_DBUS_OK(&c, create_vm(&c, vm_names[VM_MOCK], false, &vms[VM_MOCK]));
 	memfd = memfd_create("itest-restart", MFD_CLOEXEC);
-	CHECK(memfd >= 0 && ftruncate(memfd, MEM_SIZE) == 0);
+	CHECK(memfd >= 0 && ftruncate(memfd, MEM_SIZE) == 0 && fallocate(memfd, 0, 0, MEM_SIZE) == 0);
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	CHECK(mem != MAP_FAILED);
 	memset(mem, 0x5a, MEM_SIZE);
@@ -246,7 +246,7 @@ static void setup_edu_vm(void)
 	CHECK_DBUS_OK(&c, create_vm(&c, vm_names[VM_EDU], false, &vms[VM_EDU]));
 	CHECK_DBUS_OK(&c, vc_attach_device(&c, vms[VM_EDU], dev));
 	edu_memfd = memfd_create("itest-restart-edu", MFD_CLOEXEC);
-	CHECK(edu_memfd >= 0 && ftruncate(edu_memfd, EDU_MEM) == 0);
+	CHECK(edu_memfd >= 0 && ftruncate(edu_memfd, EDU_MEM) == 0 && fallocate(edu_memfd, 0, 0, EDU_MEM) == 0);
 	edu_mem = mmap(NULL, EDU_MEM, PROT_READ | PROT_WRITE, MAP_SHARED, edu_memfd, 0);
 	CHECK(edu_mem != MAP_FAILED);
 	CHECK_DBUS_OK(&c, vc_map_memory(&c, vms[VM_EDU], edu_memfd, 0, 0x1000, IOVA_EDU_SRC, RW));
@@ -466,7 +466,7 @@ static int churn(void)
 	char *dev = NULL;
 
 	signal(SIGTERM, on_churn_stop);
-	if (fd < 0 || ftruncate(fd, (off_t)len * 16) < 0)
+	if (fd < 0 || ftruncate(fd, (off_t)len * 16) < 0 || fallocate(fd, 0, 0, (off_t)len * 16) < 0)
 		return 2;
 	buf = mmap(NULL, len * 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (buf == MAP_FAILED)

@@ -8,7 +8,9 @@
  */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,7 +67,7 @@ static void test_vm_gone_with_connection(void)
 
 	memfd = memfd_create("itest-sysbus", MFD_CLOEXEC);
 	CHECK(memfd >= 0);
-	CHECK(ftruncate(memfd, MEM_SIZE) == 0);
+	CHECK(ftruncate(memfd, MEM_SIZE) == 0 && fallocate(memfd, 0, 0, MEM_SIZE) == 0);
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	CHECK(mem != MAP_FAILED);
 	memset(mem, 1, MEM_SIZE);
@@ -123,12 +125,36 @@ static void test_private_socket_too(void)
 	vc_close(&bus);
 }
 
+/* The bus names a caller's process by a pid alone: BindVmm, which ties a
+ * VM to a process, is not served here (the private socket has SO_PEERPIDFD). */
+static void test_bind_vmm_private_only(void)
+{
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	char *vm = NULL;
+	struct vc bus;
+
+	CHECK(self >= 0);
+	CHECK_OK(vc_connect_system(&bus));
+	CHECK_DBUS_OK(&bus, vc_call(&bus, VC_ROOT, VC_MANAGER, "CreateVm", NULL, "sa{sv}", "brk",
+				    1, "mode", "s", "broker"));
+	CHECK_OK(vc_vm_path(&bus, "brk", &vm));
+	CHECK_DBUS_ERROR(&bus, vc_call(&bus, vm, VC_VM, "BindVmm", NULL, "ht", self,
+				       (uint64_t)1 << 20),
+			 VC_ERR_NOT_SUPPORTED);
+	CHECK(strstr(vc_error_message(&bus), "private socket"));
+	CHECK_DBUS_OK(&bus, vc_destroy(&bus, vm, VC_VM));
+	free(vm);
+	close(self);
+	vc_close(&bus);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_list_devices),
 		CHECK_CASE(test_vm_gone_with_connection),
 		CHECK_CASE(test_private_socket_too),
+		CHECK_CASE(test_bind_vmm_private_only),
 	};
 
 	return check_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);

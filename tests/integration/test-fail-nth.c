@@ -1046,7 +1046,7 @@ int main(int argc, char **argv)
 
 	/* Guest memory: ours, mapped, every page present. */
 	memfd = memfd_create("guest-ram", MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, MEM_SIZE) < 0)
+	if (memfd < 0 || ftruncate(memfd, MEM_SIZE) < 0 || fallocate(memfd, 0, 0, MEM_SIZE) < 0)
 		bail("cannot make the memfd: %s", strerror(errno));
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (mem == MAP_FAILED)

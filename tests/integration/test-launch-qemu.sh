@@ -5,7 +5,7 @@
 # through `viommuctl launch` as nobody, with no access to /dev/iommu or
 # /dev/vfio, with the guest's edu device passed through a broker VM. Run in
 # the test guest (vtd) by run-daemon with {"allowed_devices": ["1234:11e8"],
-# "bind_on_demand": true, "vm_users": [65534],
+# "bind_on_demand": true, "vm_users": [65534], "fast_path_users": [65534],
 # "quota_pinned_bytes_per_uid": 1073741824}.
 #
 #   test-launch-qemu.sh VIOMMUCTL QMP_PY QEMU10_SH

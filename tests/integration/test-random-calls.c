@@ -10,7 +10,8 @@
  * a relayed fault queue, a device on it), a relayed event queue, a HW queue;
  * a broker VM with the edu reserved; objects destroyed again (paths that
  * existed). Then several connections at once (children, the last of them as
- * uid 65534, who may create nothing and see none of root's VMs) send
+ * uid 65534, who may connect (fast_path_users lists it) but create no VM and
+ * see none of root's) send
  * generated calls (tests/common/dbus-gen.h: every method of every interface
  * introspection shows, right and wrong signatures, edge values, fds of the
  * wrong kind, Properties with right and wrong names), each outcome counted.
@@ -271,7 +272,7 @@ static void test_setup(void)
 
 	memfd = memfd_create("itest-random", MFD_CLOEXEC);
 	CHECK(memfd >= 0);
-	CHECK(ftruncate(memfd, MEM_SIZE) == 0);
+	CHECK(ftruncate(memfd, MEM_SIZE) == 0 && fallocate(memfd, 0, 0, MEM_SIZE) == 0);
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	CHECK(mem != MAP_FAILED);
 	memset(mem, 0x5a, MEM_SIZE);

@@ -10,6 +10,7 @@
  *
  * Prints the VM's path; exits 1 with the daemon's error on failure.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -52,7 +53,7 @@ static char *create(const char *name, const char *device)
 		die("AttachDevice");
 	if (vc_get_ranges(&c, vm, "IovaRanges", &range, 1, &n) < 0 || n == 0)
 		die("IovaRanges");
-	if (memfd < 0 || ftruncate(memfd, MEM) < 0)
+	if (memfd < 0 || ftruncate(memfd, MEM) < 0 || fallocate(memfd, 0, 0, MEM) < 0)
 		die("memfd");
 	/* The range's start rounded up to a page. */
 	if (vc_map_memory(&c, vm, memfd, 0, MEM, (range.start + 4095) & ~4095ull, RW) < 0)

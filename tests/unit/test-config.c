@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <sys/sysinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -86,6 +87,15 @@ static void test_defaults(void)
 	CHECK(config_may_take_fast_path(c, 0, 0, NULL, 0));
 	CHECK(!config_may_create_vm(c, 1000, 1000, NULL, 0));
 	CHECK(!config_may_take_fast_path(c, 1000, 1000, NULL, 0));
+	/* Pins are finite by default: half the host's memory. */
+	{
+		struct sysinfo si;
+
+		CHECK(sysinfo(&si) == 0);
+		CHECK(c->quota_pinned_bytes > 0);
+		CHECK_EQ(c->quota_pinned_bytes, (uint64_t)si.totalram * si.mem_unit / 2);
+	}
+	CHECK_EQ(c->connection_stall_seconds, 30);
 	config_free(c);
 
 	/* An empty object is the same as no file. */
