@@ -137,7 +137,7 @@ static int bad_reply(struct ctl *c, int r)
 int bus_list(struct ctl *c, const char *method, char ***out)
 {
 	sd_bus_message *reply = NULL;
-	int r = bus_call(c, VIOMMU_ROOT, VIOMMU_IFACE_MANAGER, method, &reply, NULL);
+	int r = bus_call(c, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, method, &reply, NULL);
 
 	if (r < 0)
 		return r;
@@ -362,11 +362,11 @@ char *device_name_from_path(const char *path)
 
 const char *short_path(const char *path)
 {
-	size_t n = strlen(VIOMMU_VM_PREFIX);
+	size_t n = strlen(VIOMMU_VM_PREFIX "/");
 	const char *p;
 
 	/* "/org/viommu1/vm/1/viommu/2" -> "viommu/2" */
-	if (strncmp(path, VIOMMU_VM_PREFIX, n) != 0)
+	if (strncmp(path, VIOMMU_VM_PREFIX "/", n) != 0)
 		return path;
 	p = strchr(path + n, '/');
 	return p ? p + 1 : path;

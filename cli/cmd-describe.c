@@ -17,7 +17,7 @@ int cmd_describe(struct ctl *c, int argc, char **argv)
 	sd_bus_message *reply = NULL;
 	struct json_object *doc;
 	const char *json = NULL;
-	int r = bus_call(c, VIOMMU_ROOT, VIOMMU_IFACE_MANAGER, "Describe", &reply, NULL);
+	int r = bus_call(c, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "Describe", &reply, NULL);
 
 	if (r < 0)
 		return r;

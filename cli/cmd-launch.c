@@ -196,7 +196,7 @@ static int create_or_claim(struct ctl *c, struct launch *l)
 		    prop_u64(props, "Owner") == (uint64_t)getuid()) {
 			snprintf(l->vm, sizeof(l->vm), "%s", vms[i]);
 			if (strcmp(prop_str(props, "Mode"), "broker") != 0)
-				r = bus_set_error(c, VIOMMU_ERROR_INVALID, EINVAL,
+				r = bus_set_error(c, VIOMMU_ERROR_INVALID_ARGUMENT, EINVAL,
 						  "VM %s is a managed VM; launch needs a broker VM",
 						  l->name);
 			else
@@ -210,7 +210,7 @@ static int create_or_claim(struct ctl *c, struct launch *l)
 	strv_free(vms);
 	if (r < 0)
 		return r;
-	r = bus_call(c, VIOMMU_ROOT, VIOMMU_IFACE_MANAGER, "CreateVm", &reply, "sa{sv}", l->name, 1,
+	r = bus_call(c, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "CreateVm", &reply, "sa{sv}", l->name, 1,
 		     "mode", "s", "broker");
 	if (r < 0)
 		return r;

@@ -94,7 +94,7 @@ int cmd_monitor(struct ctl *c, int argc, char **argv)
 	/* On the private socket the daemon sends every signal and the match
 	 * only filters here; on the system bus it also subscribes. */
 	snprintf(match, sizeof(match),
-		 "type='signal',%s%s%sinterface='" VIOMMU_IFACE_MANAGER "',path='" VIOMMU_ROOT "'",
+		 "type='signal',%s%s%sinterface='" VIOMMU_IFACE_MANAGER "',path='" VIOMMU_ROOT_PATH "'",
 		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
 		 c->destination ? "'," : "");
 	r = sd_bus_add_match(c->bus, &slot, match, on_signal, c);

@@ -34,7 +34,7 @@ static int put_rows(struct ctl *c, sd_bus_message *reply)
 int cmd_orphans(struct ctl *c, int argc, char **argv)
 {
 	sd_bus_message *reply = NULL;
-	int r = bus_call(c, VIOMMU_ROOT, VIOMMU_IFACE_MANAGER, "ListOrphans", &reply, NULL);
+	int r = bus_call(c, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "ListOrphans", &reply, NULL);
 
 	if (r < 0)
 		return r;
@@ -53,5 +53,5 @@ int cmd_orphan_release(struct ctl *c, int argc, char **argv)
 {
 	if (!orphan_arg_valid(argv[0]))
 		return ctl_usage(c, "\"%s\" is no orphan name", argv[0]);
-	return bus_call(c, VIOMMU_ROOT, VIOMMU_IFACE_MANAGER, "ReleaseOrphan", NULL, "s", argv[0]);
+	return bus_call(c, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "ReleaseOrphan", NULL, "s", argv[0]);
 }

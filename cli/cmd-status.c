@@ -10,7 +10,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	struct json_object *manager = NULL;
 	char **devices = NULL, **vms = NULL, **features = NULL;
 	size_t assignable = 0;
-	int r = bus_get_all(c, VIOMMU_ROOT, VIOMMU_IFACE_MANAGER, &manager);
+	int r = bus_get_all(c, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, &manager);
 
 	if (r >= 0)
 		r = bus_list(c, "ListDevices", &devices);

@@ -44,7 +44,7 @@ static int resolve_vm(struct ctl *c, const char *arg, char **path)
 		return bus_set_error(c, VIOMMU_ERROR_NOT_FOUND, ENOENT, "no VM named \"%s\"", arg);
 	if (found > 1) {
 		free(*path);
-		return bus_set_error(c, VIOMMU_ERROR_INVALID, EINVAL,
+		return bus_set_error(c, VIOMMU_ERROR_INVALID_ARGUMENT, EINVAL,
 				     "%zu VMs of different owners are named \"%s\": give the path",
 				     found, arg);
 	}

@@ -26,41 +26,22 @@ static bool digits(const char *s)
 
 bool dev_arg_to_path(const char *arg, char path[DEV_PATH_MAX])
 {
-	size_t n = strlen(VIOMMU_DEVICE_PREFIX);
-	char bdf[PCI_BDF_MAX + 8];
+	size_t n = strlen(VIOMMU_DEVICE_PREFIX "/");
 
-	if (arg[0] == '/') {
-		if (strncmp(arg, VIOMMU_DEVICE_PREFIX, n) != 0 || !arg[n] ||
-		    !all_of(arg + n, "_", true) || strlen(arg) >= DEV_PATH_MAX)
-			return false;
-		snprintf(path, DEV_PATH_MAX, "%s", arg);
-		return true;
-	}
-	if (strncmp(arg, "selftest", 8) == 0 && digits(arg + 8) && strlen(arg) < 40) {
-		snprintf(path, DEV_PATH_MAX, "%s%s", VIOMMU_DEVICE_PREFIX, arg);
-		return true;
-	}
-	/* A BDF, its domain optional as lspci prints it. */
-	if (strlen(arg) >= PCI_BDF_MAX)
+	if (arg[0] != '/')
+		return viommu_wire_device_path(arg, path, DEV_PATH_MAX) == 0;
+	if (strncmp(arg, VIOMMU_DEVICE_PREFIX "/", n) != 0 || !arg[n] ||
+	    !all_of(arg + n, "_", true) || strlen(arg) >= DEV_PATH_MAX)
 		return false;
-	snprintf(bdf, sizeof(bdf), "%s%s", strchr(arg, ':') == strrchr(arg, ':') ? "0000:" : "",
-		 arg);
-	for (char *p = bdf; *p; p++)
-		*p = (char)tolower((unsigned char)*p); /* sysfs names are lower case */
-	if (!pci_bdf_valid(bdf))
-		return false;
-	snprintf(path, DEV_PATH_MAX, "%s%s", VIOMMU_DEVICE_PREFIX, bdf);
-	for (char *p = path + n; *p; p++)
-		if (*p == ':' || *p == '.')
-			*p = '_';
+	snprintf(path, DEV_PATH_MAX, "%s", arg);
 	return true;
 }
 
 bool vm_arg_is_path(const char *arg)
 {
-	size_t n = strlen(VIOMMU_VM_PREFIX);
+	size_t n = strlen(VIOMMU_VM_PREFIX "/");
 
-	return strncmp(arg, VIOMMU_VM_PREFIX, n) == 0 && digits(arg + n) && arg[n] != '0' &&
+	return strncmp(arg, VIOMMU_VM_PREFIX "/", n) == 0 && digits(arg + n) && arg[n] != '0' &&
 	       strlen(arg + n) <= 10;
 }
 

@@ -224,12 +224,12 @@ int main(int argc, char **argv)
 
 		if (cmd->kind == ARG_DEV && !dev_arg_to_path(argv[i], path)) {
 			ctl_usage(NULL, "\"%s\" is no device: give a PCI address (0000:00:05.0), "
-				  "selftestN or a path under %s", argv[i], VIOMMU_DEVICE_PREFIX);
+				  "selftestN or a path under %s/", argv[i], VIOMMU_DEVICE_PREFIX);
 			return EXIT_USAGE;
 		}
 		if (cmd->kind == ARG_VM && !vm_arg_valid(argv[i])) {
 			ctl_usage(NULL, "\"%s\" is no VM: give its name or a path %sN", argv[i],
-				  VIOMMU_VM_PREFIX);
+				  VIOMMU_VM_PREFIX "/");
 			return EXIT_USAGE;
 		}
 		if (cmd->kind == ARG_ORPHAN && !orphan_arg_valid(argv[i])) {

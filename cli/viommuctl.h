@@ -7,18 +7,7 @@
 
 #include "output.h"
 
-#define VIOMMU_BUS_NAME "org.viommu1"
-#define VIOMMU_ROOT "/org/viommu1"
-#define VIOMMU_DEVICE_PREFIX "/org/viommu1/device/"
-#define VIOMMU_VM_PREFIX "/org/viommu1/vm/"
-#define VIOMMU_IFACE_MANAGER "org.viommu1.Manager"
-#define VIOMMU_IFACE_DEVICE "org.viommu1.Device"
-#define VIOMMU_IFACE_VM "org.viommu1.Vm"
-#define VIOMMU_IFACE_VIOMMU "org.viommu1.Viommu"
-#define VIOMMU_IFACE_DOMAIN "org.viommu1.Domain"
-#define VIOMMU_IFACE_VDEVICE "org.viommu1.VDevice"
-#define VIOMMU_ERROR_NOT_FOUND "org.viommu1.Error.NotFound"
-#define VIOMMU_ERROR_INVALID "org.viommu1.Error.InvalidArgument"
+#include "wire.h"
 
 #define DEFAULT_SOCKET "/run/viommud/viommud.sock"
 

@@ -41,6 +41,25 @@ static void daemon_on_commit(evutil_socket_t fd, short events, void *arg)
 		state_commit(d);
 }
 
+static void daemon_on_write_soon(evutil_socket_t fd, short events, void *arg)
+{
+	struct daemon *d = arg;
+	int r = state_write(d);
+
+	if (r < 0)
+		log_warning("cannot write the state: %s", strerror(-r));
+}
+
+void state_write_soon(struct daemon *d)
+{
+	struct timeval soon = { .tv_usec = STATE_WRITE_SOON_MS * 1000 };
+
+	if (!d->write_soon_event || evtimer_pending(d->write_soon_event, NULL))
+		return;
+	if (evtimer_add(d->write_soon_event, &soon) < 0)
+		daemon_on_write_soon(-1, 0, d);
+}
+
 static void daemon_on_uevent(const struct uevent *ev, void *userdata)
 {
 	device_uevent(userdata, ev);
@@ -59,7 +78,8 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	if (r < 0)
 		return r;
 	d->commit_event = event_new(base, -1, 0, daemon_on_commit, d);
-	if (!d->commit_event)
+	d->write_soon_event = evtimer_new(base, daemon_on_write_soon, d);
+	if (!d->commit_event || !d->write_soon_event)
 		return -ENOMEM;
 	r = device_release_init(d);
 	if (r < 0)
@@ -85,6 +105,13 @@ void daemon_fini(struct daemon *d)
 	d->uevents = NULL;
 	if (d->commit_event)
 		event_free(d->commit_event);
+	if (d->write_soon_event) {
+		/* Whatever was due is written now. */
+		if (evtimer_pending(d->write_soon_event, NULL))
+			daemon_on_write_soon(-1, 0, d);
+		event_free(d->write_soon_event);
+		d->write_soon_event = NULL;
+	}
 	if (d->claim_timer)
 		event_free(d->claim_timer);
 	d->commit_event = d->claim_timer = NULL;

@@ -18,18 +18,9 @@
 #include "iommufd.h"
 #include "pci-sysfs.h"
 #include "server.h"
+#include "wire.h"
 #include "vendor.h"
 
-#define VIOMMU_BUS_NAME "org.viommu1"
-#define VIOMMU_ROOT_PATH "/org/viommu1"
-#define VIOMMU_DEVICE_PREFIX "/org/viommu1/device"
-#define VIOMMU_VM_PREFIX "/org/viommu1/vm"
-#define VIOMMU_IFACE_MANAGER "org.viommu1.Manager"
-#define VIOMMU_IFACE_DEVICE "org.viommu1.Device"
-#define VIOMMU_IFACE_VM "org.viommu1.Vm"
-#define VIOMMU_IFACE_VIOMMU "org.viommu1.Viommu"
-#define VIOMMU_IFACE_DOMAIN "org.viommu1.Domain"
-#define VIOMMU_IFACE_VDEVICE "org.viommu1.VDevice"
 
 #define VIOMMU_PATH_MAX 128
 #define VM_NAME_MAX 64
@@ -233,6 +224,8 @@ struct daemon {
 	bool has_iommufd;
 	bool has_selftest;
 	bool has_vfio_cdev;
+	enum pci_msi_isolation msi_isolation; /* read at each inventory scan */
+	struct event *write_soon_event;	      /* state_write_soon() */
 	const char *sysfs_root; /* NULL: /sys */
 	/* Give-back threads say they are done through this pipe. */
 	int release_pipe[2];
@@ -272,6 +265,9 @@ void strv_free(char **strv);
 
 /* Access: the caller of the current message. */
 int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error);
+/* PropertiesChanged of one Vm property, its type and new value (vm-dbus.c),
+ * to the owner alone. */
+void vm_property_changed(struct vm *vm, const char *name, const char *type, ...);
 /* PermissionDenied unless the caller holds the raw-fd (fast-path) grant. */
 int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 			 sd_bus_error *error);
@@ -413,13 +409,11 @@ void veventq_destroy(struct veventq *q);
 int veventq_watch(struct veventq *q);
 
 /* hwqueue.c: Viommu.AllocHwQueue and org.viommu1.HwQueue */
-#define VIOMMU_IFACE_HW_QUEUE "org.viommu1.HwQueue"
 extern const sd_bus_vtable hw_queue_vtable[];
 int viommu_method_alloc_hw_queue(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int hw_queue_destroy(struct hw_queue *q, bool force);
 
 /* faultq.c: Vm.OpenFaultQueue and org.viommu1.FaultQueue */
-#define VIOMMU_IFACE_FAULT_QUEUE "org.viommu1.FaultQueue"
 extern const sd_bus_vtable fault_queue_vtable[];
 int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *error);
 struct fault_queue *fault_queue_by_path(struct vm *vm, const char *path);

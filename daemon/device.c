@@ -15,12 +15,9 @@
  * this unambiguous, and it reads better than sd-bus's _XX escapes. */
 static void device_make_path(struct device *dev)
 {
-	char *p;
-
-	snprintf(dev->path, sizeof(dev->path), "%s/%s", VIOMMU_DEVICE_PREFIX, dev->name);
-	for (p = dev->path + strlen(VIOMMU_DEVICE_PREFIX) + 1; *p; p++)
-		if (*p == ':' || *p == '.')
-			*p = '_';
+	/* The inventory's names are sysfs BDFs or "selftestN": always valid. */
+	if (viommu_wire_device_path(dev->name, dev->path, sizeof(dev->path)) < 0)
+		snprintf(dev->path, sizeof(dev->path), "%s/invalid", VIOMMU_DEVICE_PREFIX);
 }
 
 struct device *device_by_path(struct daemon *d, const char *path)
@@ -186,7 +183,13 @@ struct device *device_add_mock(struct daemon *d, const char *name)
 
 int device_inventory_scan(struct daemon *d)
 {
-	int r = device_scan_pci(d);
+	int r;
+
+	/* Set at boot and the same for every device: read it once a scan,
+	 * not once per device and call (it walks every irq). */
+	if (pci_sysfs_msi_isolation(d->sysfs_root, &d->msi_isolation) < 0)
+		d->msi_isolation = PCI_MSI_ISOLATION_UNKNOWN;
+	r = device_scan_pci(d);
 
 	if (r == -ENOMEM)
 		return r;
@@ -267,7 +270,7 @@ bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_
 			 dev->name, dev->pci.vendor, dev->pci.device);
 		return false;
 	}
-	if (pci_sysfs_assignable(d->sysfs_root, dev->name, &a) < 0) {
+	if (pci_sysfs_assignable_known(d->sysfs_root, dev->name, &d->msi_isolation, &a) < 0) {
 		snprintf(reason, len, "cannot read its IOMMU group from sysfs");
 		return false;
 	}

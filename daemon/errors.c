@@ -6,20 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const sd_bus_error_map viommu_error_map[] = {
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_NOT_FOUND, ENOENT),
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_BUSY, EBUSY),
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_PERMISSION_DENIED, EPERM),
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_INVALID_ARGUMENT, EINVAL),
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_QUOTA_EXCEEDED, EDQUOT),
-	SD_BUS_ERROR_MAP(VIOMMU_ERROR_KERNEL, EIO),
-	SD_BUS_ERROR_MAP_END,
-};
-
 int errors_register(void)
 {
-	int r = sd_bus_error_add_map(viommu_error_map);
+	int r = sd_bus_error_add_map(viommu_wire_error_map);
 
 	return r < 0 ? r : 0;
 }

@@ -8,13 +8,7 @@
 
 #include <systemd/sd-bus.h>
 
-#define VIOMMU_ERROR_NOT_FOUND "org.viommu1.Error.NotFound"
-#define VIOMMU_ERROR_BUSY "org.viommu1.Error.Busy"
-#define VIOMMU_ERROR_PERMISSION_DENIED "org.viommu1.Error.PermissionDenied"
-#define VIOMMU_ERROR_INVALID_ARGUMENT "org.viommu1.Error.InvalidArgument"
-#define VIOMMU_ERROR_NOT_SUPPORTED "org.viommu1.Error.NotSupported"
-#define VIOMMU_ERROR_QUOTA_EXCEEDED "org.viommu1.Error.QuotaExceeded"
-#define VIOMMU_ERROR_KERNEL "org.viommu1.Error.Kernel"
+#include "wire.h"
 
 /* Makes the names known to sd-bus (errno <-> name). Call once at start. */
 int errors_register(void);

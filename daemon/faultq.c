@@ -57,7 +57,8 @@ static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfa
 	/* The last page of a group is what gets answered; remember it. */
 	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX) {
 		q->pending[q->npending++] = f->cookie;
-		state_write(q->vm->daemon); /* a restart must still answer it */
+		/* A restart must still answer it: written soon, not per fault. */
+		state_write_soon(q->vm->daemon);
 	}
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)

@@ -29,6 +29,10 @@ int state_to_json(const struct daemon *d, struct json_object **out);
 int state_prepare_dir(const char *path);
 /* Writes the state atomically (temporary file, fsync, rename). */
 int state_write(struct daemon *d);
+/* The same within STATE_WRITE_SOON_MS, once for however many calls come
+ * meanwhile: for what the kernel reports at its own pace (relayed faults). */
+void state_write_soon(struct daemon *d);
+#define STATE_WRITE_SOON_MS 50
 /* The intent record's own file: "<state path>.intent". */
 void state_intent_path(const char *state_path, char *buf, size_t len);
 /* Records that the call op on path is about to change the kernel. */

@@ -92,6 +92,8 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
 	r = iommufd_hwpt_alloc(vm->iommufd, &args, &vm->parent_id);
 	if (r == 0) {
 		vm->nesting = true;
+		vm_property_changed(vm, "ParentId", "u", vm->parent_id);
+		vm_property_changed(vm, "Nesting", "b", 1);
 		return 0;
 	}
 	if (r != -EOPNOTSUPP)
@@ -107,6 +109,7 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
 	if (r < 0)
 		return error_kernel(error, r, "IOMMU_HWPT_ALLOC", "cannot allocate a paging domain");
 	vm->nesting = false;
+	vm_property_changed(vm, "ParentId", "u", vm->parent_id);
 	log_info("VM %s: the IOMMU of the first device cannot nest; a plain paging domain is used",
 		 vm->name);
 	return 0;
@@ -218,8 +221,10 @@ static void vm_drop_unused_parent(struct vm *vm)
 {
 	if (vm->devices || vm->viommus || vm->domains || !vm->parent_id)
 		return;
-	if (iommufd_destroy(vm->iommufd, vm->parent_id) == 0)
+	if (iommufd_destroy(vm->iommufd, vm->parent_id) == 0) {
 		vm->parent_id = 0;
+		vm_property_changed(vm, "ParentId", "u", 0u);
+	}
 }
 
 /* A PASID attachment must go before the device does: the selftest's device

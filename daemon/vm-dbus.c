@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,52 @@ static int vm_require_managed(struct vm *vm, const char *what, sd_bus_error *err
 			 "VM %s is a broker VM: its VMM drives the iommufd itself, so %s is "
 			 "not the daemon's to do",
 			 vm->name, what);
+}
+
+/*
+ * org.freedesktop.DBus.Properties.PropertiesChanged for one property of the
+ * VM, with its new value, to the VM's owner only: on the system bus a
+ * broadcast would tell every client about a VM they may not see (sd-bus 252
+ * has no sd_bus_emit_properties_changed_to).
+ */
+void vm_property_changed(struct vm *vm, const char *name, const char *type, ...)
+{
+	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
+	sd_bus_message *m = NULL;
+	va_list ap;
+	int r;
+
+	if (!bus)
+		return;
+	r = sd_bus_message_new_signal(bus, &m, vm->path, "org.freedesktop.DBus.Properties",
+				      "PropertiesChanged");
+	if (r >= 0 && vm->peer_id[0] == ':')
+		r = sd_bus_message_set_destination(m, vm->peer_id);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", VIOMMU_IFACE_VM);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'e', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", name);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', type);
+	if (r >= 0) {
+		va_start(ap, type);
+		r = sd_bus_message_appendv(m, type, ap);
+		va_end(ap);
+	}
+	for (int i = 0; r >= 0 && i < 3; i++)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "as", 0);
+	if (r >= 0)
+		r = sd_bus_send(NULL, m, NULL);
+	if (r < 0)
+		log_debug("VM %s: cannot send PropertiesChanged(%s): %s", vm->name, name,
+			  strerror(-r));
+	sd_bus_message_unref(m);
 }
 
 static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -296,7 +343,10 @@ static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (!vm->shared)
 		log_info("VM %s: iommufd handed out; from now on its state is shared", vm->name);
 	audit_message(m, "fast-path", vm->name, NULL);
-	vm->shared = true;
+	if (!vm->shared) {
+		vm->shared = true;
+		vm_property_changed(vm, "Shared", "b", 1);
+	}
 	return sd_bus_reply_method_return(m, "h", vm->iommufd);
 }
 
@@ -372,7 +422,10 @@ static int method_claim(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return error_set(error, VIOMMU_ERROR_BUSY,
 				 "VM %s is held by the live connection %s", vm->name, vm->peer_id);
 	snprintf(vm->peer_id, sizeof(vm->peer_id), "%s", peer.id);
-	vm->unclaimed = false;
+	if (vm->unclaimed) {
+		vm->unclaimed = false;
+		vm_property_changed(vm, "Claimed", "b", 1);
+	}
 	audit_message(m, "claim", vm->name, NULL);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -395,13 +448,13 @@ const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_PROPERTY("Persist", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Pasid", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("DirtyTracking", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", prop_basic, 0, 0),
-	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, 0),
-	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, 0),
-	SD_BUS_PROPERTY("Claimed", "b", prop_basic, 0, 0),
-	SD_BUS_PROPERTY("VmmPid", "u", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Claimed", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("VmmPid", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
 	SD_BUS_PROPERTY("Viommus", "ao", prop_viommus, 0, 0),
 	SD_BUS_PROPERTY("Domains", "ao", prop_domains, 0, 0),

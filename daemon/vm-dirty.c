@@ -45,7 +45,10 @@ int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error
 	r = iommufd_hwpt_set_dirty_tracking(vm->iommufd, vm->parent_id, enable);
 	if (r < 0)
 		return error_kernel(error, r, "IOMMU_HWPT_SET_DIRTY_TRACKING", vm->name);
-	vm->dirty_tracking_enabled = enable;
+	if (vm->dirty_tracking_enabled != enable) {
+		vm->dirty_tracking_enabled = enable;
+		vm_property_changed(vm, "DirtyTrackingEnabled", "b", (int)enable);
+	}
 	return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -265,6 +265,7 @@ int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	}
 	vm->vmm_pidfd = own;
 	vm->vmm_pid = pid;
+	vm_property_changed(vm, "VmmPid", "u", (uint32_t)pid);
 	vm->vmm_memlock = want;
 	vm->vmm_old_memlock = old;
 	vm->vmm_set_memlock = (struct rlimit){ .rlim_cur = limit,

@@ -61,9 +61,11 @@ const char *viommu_client_error_message(const struct viommu_client *client);
 
 /*
  * The object path of a device: "/org/viommu1/device/" + its name with ':'
- * and '.' replaced by '_'; a string starting with '/' is taken as a path.
- * -EINVAL for an empty or over-long name or one with other characters than
- * letters, digits, '_', ':' and '.'. No I/O; free() *out_path.
+ * and '.' replaced by '_'. A name is "selftestN" or a PCI address, with its
+ * domain ("0000:00:05.0") or without ("00:05.0", domain 0000), in either
+ * case. A string starting with '/' must be a path under
+ * "/org/viommu1/device/" and is taken as it is. -EINVAL for anything else.
+ * No I/O; free() *out_path.
  */
 int viommu_device_path(const char *device, char **out_path);
 

@@ -10,17 +10,7 @@
 
 #include <viommu/viommu.h>
 
-#define VIOMMU_BUS_NAME "org.viommu1"
-#define VIOMMU_ROOT_PATH "/org/viommu1"
-#define VIOMMU_DEVICE_PREFIX "/org/viommu1/device/"
-#define VIOMMU_IFACE_MANAGER "org.viommu1.Manager"
-#define VIOMMU_IFACE_VM "org.viommu1.Vm"
-#define VIOMMU_IFACE_VIOMMU "org.viommu1.Viommu"
-#define VIOMMU_IFACE_DOMAIN "org.viommu1.Domain"
-#define VIOMMU_IFACE_VDEVICE "org.viommu1.VDevice"
-
-/* A device name is at most this long (a PCI address or "selftestN" is far shorter). */
-#define VIOMMU_DEVICE_NAME_MAX 64
+#include "wire.h"
 
 struct viommu_client {
 	sd_bus *bus;

@@ -12,21 +12,6 @@
 
 #include "client-internal.h"
 
-/*
- * The daemon's names and their errnos (daemon/errors.c holds the same
- * table), so that sd-bus hands us -EBUSY for org.viommu1.Error.Busy.
- */
-static const sd_bus_error_map client_error_map[] = {
-	SD_BUS_ERROR_MAP("org.viommu1.Error.NotFound", ENOENT),
-	SD_BUS_ERROR_MAP("org.viommu1.Error.Busy", EBUSY),
-	SD_BUS_ERROR_MAP("org.viommu1.Error.PermissionDenied", EPERM),
-	SD_BUS_ERROR_MAP("org.viommu1.Error.InvalidArgument", EINVAL),
-	SD_BUS_ERROR_MAP("org.viommu1.Error.NotSupported", EOPNOTSUPP),
-	SD_BUS_ERROR_MAP("org.viommu1.Error.QuotaExceeded", EDQUOT),
-	SD_BUS_ERROR_MAP("org.viommu1.Error.Kernel", EIO),
-	SD_BUS_ERROR_MAP_END,
-};
-
 void client_clear_error(struct viommu_client *client)
 {
 	free(client->error_name);
@@ -51,7 +36,7 @@ static int client_new(struct viommu_client **out)
 	int r;
 
 	/* Adding the same table again is a no-op in sd-bus. */
-	r = sd_bus_error_add_map(client_error_map);
+	r = sd_bus_error_add_map(viommu_wire_error_map);
 	if (r < 0)
 		return r;
 	client = calloc(1, sizeof(*client));

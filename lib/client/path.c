@@ -17,44 +17,23 @@ int client_check_path(const char *path)
 	return 0;
 }
 
+/* A device's object path, or its name as org.viommu1(5) spells it (lib/wire). */
 int client_device_path(const char *device, char *buf, size_t size)
 {
-	size_t prefix = strlen(VIOMMU_DEVICE_PREFIX), len;
-
 	if (!device || !*device)
 		return -EINVAL;
-	if (device[0] == '/') {
-		if (client_check_path(device) < 0)
-			return -EINVAL;
-		if (strlen(device) >= size)
-			return -EINVAL;
-		strcpy(buf, device);
-		return 0;
-	}
-	len = strlen(device);
-	if (len > VIOMMU_DEVICE_NAME_MAX)
+	if (device[0] != '/')
+		return viommu_wire_device_path(device, buf, size) == 0 ? 0 : -EINVAL;
+	if (client_check_path(device) < 0 || strlen(device) >= size ||
+	    strncmp(device, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX "/")) != 0)
 		return -EINVAL;
-	if (prefix + len >= size)
-		return -EINVAL;
-	memcpy(buf, VIOMMU_DEVICE_PREFIX, prefix);
-	for (size_t i = 0; i < len; i++) {
-		char c = device[i];
-
-		/* A PCI address's separators become '_', as the daemon names them. */
-		if (c == ':' || c == '.')
-			c = '_';
-		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || c == '_'))
-			return -EINVAL;
-		buf[prefix + i] = c;
-	}
-	buf[prefix + len] = '\0';
+	strcpy(buf, device);
 	return 0;
 }
 
 int viommu_device_path(const char *device, char **out_path)
 {
-	char buf[sizeof(VIOMMU_DEVICE_PREFIX) + VIOMMU_DEVICE_NAME_MAX + 1];
+	char buf[sizeof(VIOMMU_DEVICE_PREFIX) + VIOMMU_WIRE_DEVICE_NAME_MAX + 1];
 	int r;
 
 	if (!out_path)
@@ -62,7 +41,8 @@ int viommu_device_path(const char *device, char **out_path)
 	*out_path = NULL;
 	/* A path given as is may be longer than any name. */
 	if (device && device[0] == '/') {
-		if (client_check_path(device) < 0)
+		if (client_check_path(device) < 0 ||
+		    strncmp(device, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX "/")) != 0)
 			return -EINVAL;
 		*out_path = strdup(device);
 		return *out_path ? 0 : -ENOMEM;

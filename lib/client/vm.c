@@ -9,7 +9,6 @@
 
 #include "client-internal.h"
 
-#define VM_PREFIX "/org/viommu1/vm/"
 
 static int vm_new(struct viommu_client *client, char *path, struct viommu_vm **out)
 {
@@ -82,7 +81,7 @@ int viommu_vm_open(struct viommu_client *client, const char *path, struct viommu
 	if (!client)
 		return -EINVAL;
 	client_clear_error(client);
-	if (!out || client_check_path(path) < 0 || strncmp(path, VM_PREFIX, strlen(VM_PREFIX)) != 0)
+	if (!out || client_check_path(path) < 0 || strncmp(path, VIOMMU_VM_PREFIX "/", strlen(VIOMMU_VM_PREFIX "/")) != 0)
 		return -EINVAL;
 	*out = NULL;
 	/* A VM the caller may not see does not exist for it: find out now. */

@@ -138,7 +138,9 @@ static int check_group(const char *root, const struct pci_sysfs_device *dev,
 	return r < 0 ? r : 0;
 }
 
-int pci_sysfs_assignable(const char *root, const char *bdf, struct pci_assignability *out)
+int pci_sysfs_assignable_known(const char *root, const char *bdf,
+			       const enum pci_msi_isolation *isolation,
+			       struct pci_assignability *out)
 {
 	struct pci_assignability a = { .assignable = true };
 	struct pci_sysfs_device dev;
@@ -163,9 +165,13 @@ int pci_sysfs_assignable(const char *root, const char *bdf, struct pci_assignabi
 			return r;
 	}
 
-	r = pci_sysfs_msi_isolation(root, &a.msi_isolation);
-	if (r < 0)
-		return r;
+	if (isolation) {
+		a.msi_isolation = *isolation;
+	} else {
+		r = pci_sysfs_msi_isolation(root, &a.msi_isolation);
+		if (r < 0)
+			return r;
+	}
 	/* vfio_iommu_type1's parameter of the same name only covers the legacy
 	 * container path; a cdev bound to iommufd obeys iommufd's. */
 	a.unsafe_interrupts_allowed = module_param_yes(root, "iommufd", "allow_unsafe_interrupts");
@@ -181,4 +187,9 @@ int pci_sysfs_assignable(const char *root, const char *bdf, struct pci_assignabi
 
 	*out = a;
 	return 0;
+}
+
+int pci_sysfs_assignable(const char *root, const char *bdf, struct pci_assignability *out)
+{
+	return pci_sysfs_assignable_known(root, bdf, NULL, out);
 }

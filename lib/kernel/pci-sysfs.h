@@ -78,6 +78,11 @@ struct pci_assignability {
  * assigned.
  */
 int pci_sysfs_assignable(const char *root, const char *bdf, struct pci_assignability *out);
+/* The same with the host's MSI isolation already known (it is set at boot):
+ * pci_sysfs_msi_isolation() walks every irq in /sys/kernel/irq. */
+int pci_sysfs_assignable_known(const char *root, const char *bdf,
+			       const enum pci_msi_isolation *isolation,
+			       struct pci_assignability *out);
 
 /* What pci_sysfs_bind_vfio() found, for pci_sysfs_restore_driver(). */
 struct pci_driver_binding {

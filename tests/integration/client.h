@@ -14,22 +14,24 @@
 #include <systemd/sd-bus.h>
 
 #include "check.h"
+#include "wire.h"
 
-#define VC_BUS_NAME "org.viommu1"
-#define VC_ROOT "/org/viommu1"
-#define VC_MANAGER "org.viommu1.Manager"
-#define VC_DEVICE "org.viommu1.Device"
-#define VC_VM "org.viommu1.Vm"
-#define VC_VIOMMU "org.viommu1.Viommu"
-#define VC_DOMAIN "org.viommu1.Domain"
-#define VC_VDEVICE "org.viommu1.VDevice"
+/* The wire contract (lib/wire), under the tests' short names. */
+#define VC_BUS_NAME VIOMMU_BUS_NAME
+#define VC_ROOT VIOMMU_ROOT_PATH
+#define VC_MANAGER VIOMMU_IFACE_MANAGER
+#define VC_DEVICE VIOMMU_IFACE_DEVICE
+#define VC_VM VIOMMU_IFACE_VM
+#define VC_VIOMMU VIOMMU_IFACE_VIOMMU
+#define VC_DOMAIN VIOMMU_IFACE_DOMAIN
+#define VC_VDEVICE VIOMMU_IFACE_VDEVICE
 
-#define VC_ERR_NOT_FOUND "org.viommu1.Error.NotFound"
-#define VC_ERR_BUSY "org.viommu1.Error.Busy"
-#define VC_ERR_PERMISSION "org.viommu1.Error.PermissionDenied"
-#define VC_ERR_INVALID "org.viommu1.Error.InvalidArgument"
-#define VC_ERR_NOT_SUPPORTED "org.viommu1.Error.NotSupported"
-#define VC_ERR_KERNEL "org.viommu1.Error.Kernel"
+#define VC_ERR_NOT_FOUND VIOMMU_ERROR_NOT_FOUND
+#define VC_ERR_BUSY VIOMMU_ERROR_BUSY
+#define VC_ERR_PERMISSION VIOMMU_ERROR_PERMISSION_DENIED
+#define VC_ERR_INVALID VIOMMU_ERROR_INVALID_ARGUMENT
+#define VC_ERR_NOT_SUPPORTED VIOMMU_ERROR_NOT_SUPPORTED
+#define VC_ERR_KERNEL VIOMMU_ERROR_KERNEL
 #define VC_ERR_UNKNOWN_OBJECT "org.freedesktop.DBus.Error.UnknownObject"
 #define VC_ERR_UNKNOWN_METHOD "org.freedesktop.DBus.Error.UnknownMethod"
 #define VC_ERR_UNKNOWN_INTERFACE "org.freedesktop.DBus.Error.UnknownInterface"

@@ -274,9 +274,27 @@ static void test_setup(void)
 	check_event_relay();
 }
 
+/* Counts PropertiesChanged(Claimed = true) of the VMs. */
+static int on_claimed(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	unsigned int *count = userdata;
+	const char *iface, *name;
+	int value = 0;
+
+	if (sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged") &&
+	    sd_bus_message_read(m, "s", &iface) >= 0 && strcmp(iface, VC_VM) == 0 &&
+	    sd_bus_message_enter_container(m, 'a', "{sv}") >= 0 &&
+	    sd_bus_message_read(m, "{sv}", &name, "b", &value) >= 0 &&
+	    strcmp(name, "Claimed") == 0 && value)
+		(*count)++;
+	return 0;
+}
+
 /* After a restart: reconnect, every VM as it was, claimed by us again. */
 static void check_after_restart(void)
 {
+	unsigned int claimed_signals = 0;
+	sd_bus_slot *slot = NULL;
 	char **orphans = NULL;
 	sd_bus_message *reply = NULL;
 	bool claimed = true;
@@ -285,6 +303,7 @@ static void check_after_restart(void)
 
 	vc_close(&c);
 	CHECK_OK(vc_connect(&c, NULL));
+	CHECK(sd_bus_add_filter(c.bus, &slot, on_claimed, &claimed_signals) >= 0);
 	for (int i = 0; i < NVMS; i++) {
 		char *now = vm_snapshot(vms[i]);
 
@@ -299,6 +318,15 @@ static void check_after_restart(void)
 		CHECK_DBUS_OK(&c, vc_get_bool(&c, vms[i], VC_VM, "Claimed", &claimed));
 		CHECK(claimed);
 	}
+	/* Each Claim was announced to us: PropertiesChanged, Claimed true. */
+	for (int i = 0; i < 40 && claimed_signals < NVMS; i++) {
+		while (sd_bus_process(c.bus, NULL) > 0)
+			;
+		if (claimed_signals < NVMS)
+			sd_bus_wait(c.bus, 50000);
+	}
+	sd_bus_slot_unref(slot);
+	CHECK_EQ(claimed_signals, NVMS);
 	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, ""));
 	CHECK(sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0);
 	while (sd_bus_message_read(reply, "(ss)", &name, &target) > 0) {

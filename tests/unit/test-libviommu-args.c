@@ -149,7 +149,8 @@ static void fake_stop(void)
 static void test_device_path(void)
 {
 	static const char *const bad[] = {
-		"", "a/b", "sel test", "vfio-0", "0000:00:05.0/x", "//",
+		"", "a/b", "sel test", "vfio-0", "0000:00:05.0/x", "//", "00:20.0", "00:05.8",
+		"/org/viommu1/vm/1", "selftest", "0000:00:05",
 		"x1234567890123456789012345678901234567890123456789012345678901234",
 	};
 	char *path = NULL;
@@ -159,6 +160,13 @@ static void test_device_path(void)
 	free(path);
 	CHECK_OK(viommu_device_path("selftest0", &path));
 	CHECK_STREQ(path, "/org/viommu1/device/selftest0");
+	free(path);
+	/* As lspci prints it, and as viommuctl takes it: the same device. */
+	CHECK_OK(viommu_device_path("00:05.0", &path));
+	CHECK_STREQ(path, "/org/viommu1/device/0000_00_05_0");
+	free(path);
+	CHECK_OK(viommu_device_path("0000:0A:1F.7", &path));
+	CHECK_STREQ(path, "/org/viommu1/device/0000_0a_1f_7");
 	free(path);
 	CHECK_OK(viommu_device_path("/org/viommu1/device/selftest1", &path));
 	CHECK_STREQ(path, "/org/viommu1/device/selftest1");
