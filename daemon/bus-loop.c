@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "socket-guard.h"
 
 /* Messages handled per wake-up before other connections get a turn. */
 #define BUS_LOOP_BATCH 64
@@ -105,6 +106,12 @@ static int bus_loop_arm(struct bus_loop *loop)
 	if (loop->stalled_since && loop->stall_usec &&
 	    (until == UINT64_MAX || until > loop->stalled_since + loop->stall_usec))
 		until = loop->stalled_since + loop->stall_usec;
+	if (loop->stall_usec) {
+		uint64_t partial = socket_guard_partial_since(fd);
+
+		if (partial && (until == UINT64_MAX || until > partial + loop->stall_usec))
+			until = partial + loop->stall_usec;
+	}
 	if (until == UINT64_MAX) {
 		event_del(loop->timer);
 	} else {
@@ -230,6 +237,19 @@ static void bus_loop_run(struct bus_loop *loop)
 	/* A peer that stops reading must not make us hold its replies forever. */
 	uint64_t queued = 0;
 
+	/* A message left half sent holds what sd-bus buffered of it. */
+	uint64_t partial = loop->stall_usec ? socket_guard_partial_since(sd_bus_get_fd(loop->bus)) : 0;
+
+	if (partial && !loop->close_requested && now_usec() - partial >= loop->stall_usec) {
+		const char *name = NULL;
+
+		sd_bus_get_description(loop->bus, &name);
+		log_notice("AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
+			   ") what=connection dropped: a message stayed half sent",
+			   name ? name : "?", loop->stall_usec / 1000000u);
+		bus_loop_report_closed(loop, -ETIMEDOUT);
+		return;
+	}
 	queued = loop->stall_usec && !loop->close_requested ? bus_loop_replies_wait(loop) : 0;
 	if (queued) {
 		uint64_t now = now_usec();

@@ -133,6 +133,10 @@ void daemon_apply_limits(struct daemon *d)
 		.connections_per_uid = d->config->quota_connections,
 		.queued_messages = d->config->quota_queued_messages,
 		.stall_seconds = d->config->connection_stall_seconds,
+		/* Up to twice the quota a message is read and answered QuotaExceeded
+		 * (msg-limits.c); past that its connection goes at its header. */
+		.message_bytes_cap = 2 * d->config->quota_message_bytes,
+		.message_fds_cap = 2 * d->config->quota_message_fds + 1,
 	};
 
 	if (d->server)

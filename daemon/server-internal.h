@@ -20,6 +20,7 @@ struct server_conn {
 	struct server *server;
 	struct bus_loop *loop;
 	sd_bus *bus;
+	int fd; /* the accepted socket (sd-bus owns it): its guard's key; -1 */
 	bool system;
 	struct server_peer peer; /* private socket: read at accept time */
 	struct server_conn *prev, *next;

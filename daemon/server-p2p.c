@@ -13,6 +13,7 @@
 
 #include "bus-loop.h"
 #include "log.h"
+#include "socket-guard.h"
 
 /* Bytes of replies the kernel holds for a peer that does not read (it
  * doubles this for its own overhead): a few Describe replies. */
@@ -83,6 +84,7 @@ int server_conn_new_p2p(struct server *server, int fd)
 	if (!conn)
 		return -ENOMEM;
 	conn->server = server;
+	conn->fd = -1;
 	snprintf(conn->peer.id, sizeof(conn->peer.id), "p2p:%" PRIu64, ++server->next_peer);
 	r = socket_peer_read(fd, &conn->peer);
 	if (r < 0)
@@ -114,9 +116,21 @@ int server_conn_new_p2p(struct server *server, int fd)
 	r = sd_bus_new(&conn->bus);
 	if (r < 0)
 		goto fail;
-	r = sd_bus_set_fd(conn->bus, fd, fd);
+	/* Watched from the first byte sd-bus reads (socket-guard.c). */
+	r = socket_guard_add(fd,
+			     &(struct socket_guard_limits){
+				     .max_body = server->limits.message_bytes_cap,
+				     .max_fds = server->limits.message_fds_cap,
+			     },
+			     conn->peer.id);
 	if (r < 0)
 		goto fail;
+	r = sd_bus_set_fd(conn->bus, fd, fd);
+	if (r < 0) {
+		socket_guard_remove(fd);
+		goto fail;
+	}
+	conn->fd = fd;
 	owned_fd = -1; /* the bus closes it from here on */
 	r = sd_id128_randomize(&id);
 	if (r >= 0)
@@ -169,6 +183,7 @@ int server_conn_new_p2p(struct server *server, int fd)
 
 fail:
 	log_warning("%s: refusing the connection: %s", conn->peer.id, strerror(-r));
+	socket_guard_remove(fd); /* before its number is taken again */
 	if (conn->bus)
 		sd_bus_close(conn->bus);
 	sd_bus_unref(conn->bus);

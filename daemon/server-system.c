@@ -201,6 +201,7 @@ int server_connect_system(struct server *server, const char *name)
 		return -ENOMEM;
 	conn->server = server;
 	conn->system = true;
+	conn->fd = -1;
 	r = sd_bus_open_system(&conn->bus);
 	if (r < 0) {
 		log_error("Cannot connect to the system bus: %s", strerror(-r));

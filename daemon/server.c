@@ -15,6 +15,7 @@
 
 #include "bus-loop.h"
 #include "log.h"
+#include "socket-guard.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
@@ -89,6 +90,10 @@ static void conn_unlink(struct server_conn *conn)
 
 static void conn_free(struct server_conn *conn, uint64_t flush_usec)
 {
+	/* sd-bus may have closed the fd already (the peer hung up): by the
+	 * number we kept, before anything of ours can take it again. */
+	if (conn->fd >= 0)
+		socket_guard_remove(conn->fd);
 	bus_loop_free(conn->loop, flush_usec);
 	sd_bus_unref(conn->bus);
 	free(conn);

@@ -114,12 +114,17 @@ bool server_peer_alive(struct server *server, const char *peer_id);
 
 /* Per-peer bounds the server enforces itself (0: none). A private-socket
  * connection over connections_per_uid is closed at accept; one whose unread
- * outgoing messages pass queued_messages, or whose replies stay unread for
- * stall_seconds, is dropped. Each is logged. */
+ * outgoing messages pass queued_messages, whose replies stay unread, or that
+ * leaves a message half sent, for stall_seconds, or whose message passes
+ * the caps, is dropped. Each is logged. */
 struct server_limits {
 	unsigned int connections_per_uid;
 	unsigned int queued_messages;
 	unsigned int stall_seconds;
+	/* While a message is read: what sd-bus may buffer of it (socket-guard.c);
+	 * a message past these is dropped with its connection. 0: nothing. */
+	uint64_t message_bytes_cap;
+	unsigned int message_fds_cap;
 };
 void server_set_limits(struct server *server, const struct server_limits *limits);
 

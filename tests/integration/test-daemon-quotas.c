@@ -16,7 +16,9 @@
 #include <sys/ioctl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -231,6 +233,117 @@ static void test_message_limits(void)
 	CHECK(vc_alive(&c));
 }
 
+/*
+ * A raw client that speaks only as much D-Bus as an attacker needs: the
+ * EXTERNAL handshake, then a message's 16-byte fixed header announcing a body
+ * of body bytes. sd-bus would buffer such a message, and every fd that comes
+ * with its pieces, until it is whole; the daemon must not.
+ */
+static int raw_connect_announce(uint32_t body)
+{
+	const char *path = getenv("VIOMMU_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char auth[128], uid[16], reply[256];
+	uint8_t header[24] = { 'l', 1, 0, 1 };
+	uint32_t fields = 8, serial = 1;
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	CHECK(path && strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	snprintf(uid, sizeof(uid), "%u", (unsigned int)geteuid());
+	auth[0] = '\0';
+	len = 1 + (size_t)snprintf(auth + 1, sizeof(auth) - 1, "AUTH EXTERNAL ");
+	for (size_t i = 0; uid[i]; i++)
+		len += (size_t)snprintf(auth + len, sizeof(auth) - len, "%02x", (unsigned char)uid[i]);
+	len += (size_t)snprintf(auth + len, sizeof(auth) - len, "\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n");
+	CHECK(write(fd, auth, len) == (ssize_t)len);
+	/* "OK <guid>\r\nAGREE_UNIX_FD\r\n" */
+	n = read(fd, reply, sizeof(reply) - 1);
+	CHECK(n > 0);
+	reply[n] = '\0';
+	CHECK(strncmp(reply, "OK ", 3) == 0);
+	memcpy(header + 4, &body, 4);
+	memcpy(header + 8, &serial, 4);
+	memcpy(header + 12, &fields, 4);
+	CHECK(write(fd, header, sizeof(header)) == (ssize_t)sizeof(header));
+	return fd;
+}
+
+/* Whether the daemon closed fd, waiting at most seconds. */
+static bool closed_within(int fd, int seconds)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char byte;
+
+	for (int i = 0; i < seconds * 10; i++) {
+		if (poll(&p, 1, 100) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+			return true;
+		if (p.revents & POLLIN && recv(fd, &byte, 1, MSG_DONTWAIT) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A header announcing 120 MiB: dropped at the header, nothing buffered. */
+static void test_body_flood(void)
+{
+	int fd = raw_connect_announce(120u << 20);
+
+	CHECK(closed_within(fd, 10));
+	close(fd);
+	CHECK(vc_alive(&c));
+}
+
+/* One byte and 250 fds at a time, never finishing: dropped at the first
+ * batch, and the daemon keeps none of them. */
+static void test_fd_flood(void)
+{
+	int fd = raw_connect_announce(1000), fds[250], devnull;
+	char cbuf[CMSG_SPACE(sizeof(fds))];
+	struct iovec iov = { .iov_base = (char[]){ 0 }, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int before = vc_daemon_fds("/dev/null");
+
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(devnull >= 0);
+	for (int i = 0; i < 250; i++)
+		fds[i] = devnull;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	for (int i = 0; i < 20; i++)
+		if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
+			break; /* dropped already */
+	CHECK(closed_within(fd, 10));
+	check_note("daemon fds on /dev/null: %d before, %d after", before,
+		   vc_daemon_fds("/dev/null"));
+	CHECK_EQ(vc_daemon_fds("/dev/null"), before);
+	close(fd);
+	close(devnull);
+	CHECK(vc_alive(&c));
+}
+
+/* Half a message, then nothing: dropped after connection_stall_seconds (3). */
+static void test_half_message(void)
+{
+	int fd = raw_connect_announce(1000);
+	char part[500] = { 0 };
+
+	CHECK(write(fd, part, sizeof(part)) == (ssize_t)sizeof(part));
+	CHECK(closed_within(fd, 20));
+	close(fd);
+	CHECK(vc_alive(&c));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
@@ -239,6 +352,9 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_objects_and_pins),
 		CHECK_CASE(test_connections_per_uid),
 		CHECK_CASE(test_flood_does_not_starve_others),
+		CHECK_CASE(test_body_flood),
+		CHECK_CASE(test_fd_flood),
+		CHECK_CASE(test_half_message),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -307,7 +307,7 @@ static void test_package_purge(void)
 		"/usr/sbin/viommud", "/lib/systemd/system/viommud.service",
 		"/lib/systemd/system/viommud.socket", "/usr/bin/viommuctl",
 		"/usr/share/dbus-1/system.d/org.viommu1.conf", "/var/lib/viommud", "/run/viommud",
-		"/etc/viommud/viommud.conf.dpkg-old",
+		NULL,
 	};
 	char state[32] = "";
 
@@ -315,10 +315,12 @@ static void test_package_purge(void)
 	vc_close(&c);
 	CHECK_EQ(run_dpkg("--purge viommud viommuctl libviommu0"), 0);
 	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 0));
-	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
-		if (access(gone[i], F_OK) == 0)
-			check_note("still there: %s", gone[i]);
-		CHECK(access(gone[i], F_OK) != 0);
+	for (const char *const *path = gone; *path; path++) {
+		bool there = access(*path, F_OK) == 0;
+
+		if (there)
+			check_note("still there: %s", *path);
+		CHECK(!there);
 	}
 	CHECK(sm_unit_state(UNIT, state, sizeof(state)) < 0 || strcmp(state, "active") != 0);
 	/* Debian leaves system groups in place. */

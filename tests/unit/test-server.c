@@ -5,6 +5,7 @@
  * private dbus-daemon for the system-bus path when one is installed.
  */
 #include <errno.h>
+#include <poll.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -343,6 +344,9 @@ static void whoami(struct test_server *t, sd_bus *client, const char *destinatio
 
 	call_async(client, destination, &p, "Whoami", NULL);
 	CHECK(pump(t, &client, 1, pending_done, &p));
+	if (sd_bus_message_is_method_error(p.reply, NULL))
+		check_note("Whoami: %s: %s", sd_bus_message_get_error(p.reply)->name,
+			   sd_bus_message_get_error(p.reply)->message);
 	CHECK(!sd_bus_message_is_method_error(p.reply, NULL));
 	CHECK(sd_bus_message_read(p.reply, "usuuub", &uid, &id, &gid, &pid, &ngroups, &p2p) >= 0);
 	memset(out, 0, sizeof(*out));
@@ -715,6 +719,23 @@ static void test_listen_fds(void)
 }
 
 /* A peer speaking nonsense is dropped; the others do not notice. */
+static bool raw_closed(void *arg)
+{
+	struct pollfd p = { .fd = *(int *)arg, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	return recv(p.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+static bool no_connections(void *arg)
+{
+	struct test_server *t = arg;
+
+	return server_connection_count(t->server) == 0;
+}
+
 static void test_garbage_peer(void)
 {
 	/* A valid EXTERNAL handshake, then a header no endianness marks. */
@@ -742,14 +763,16 @@ static void test_garbage_peer(void)
 	strcat(auth + 1, "\r\nBEGIN\r\n");
 	CHECK(write(raw, auth, 1 + strlen(auth + 1)) == (ssize_t)(1 + strlen(auth + 1)));
 	CHECK(write(raw, junk, sizeof(junk)) == (ssize_t)sizeof(junk));
-	CHECK(pump(&t, &client, 1, gone_reached, &w));
-	CHECK(strcmp(t.gone[0], peer.id) != 0);
+	/* Closed at its header (socket-guard.c), whether sd-bus reads it while
+	 * starting the connection or later: the socket sees the end. */
+	CHECK(pump(&t, &client, 1, raw_closed, &raw));
 	whoami(&t, client, NULL, &again);
 	CHECK_STREQ(again.id, peer.id);
 	close(raw);
 	sd_bus_flush_close_unref(client);
-	w.n = 2;
-	CHECK(pump(&t, NULL, 0, gone_reached, &w));
+	CHECK(pump(&t, NULL, 0, no_connections, &t));
+	CHECK_EQ(gone_count(&t, peer.id), 1);
+	(void)w;
 	test_server_fini(&t);
 }
 
