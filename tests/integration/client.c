@@ -605,3 +605,20 @@ int vc_daemon_fds(const char *prefix)
 	closedir(dir);
 	return count;
 }
+
+char *vc_vm_snapshot(struct vc *c, const char *vm)
+{
+	struct json_object *root = vc_describe_json(c), *o;
+	char *s = NULL;
+
+	if (!root)
+		return NULL;
+	o = vc_json_by_path(root, "vms", vm);
+	if (o) {
+		/* Claimed is the one field a restart changes on purpose. */
+		json_object_object_del(o, "claimed");
+		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	}
+	json_object_put(root);
+	return s;
+}

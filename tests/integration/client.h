@@ -122,6 +122,9 @@ void vc_strv_free(char **strv);
 
 /* Describe(), parsed; NULL on failure (the error is kept). */
 struct json_object *vc_describe_json(struct vc *c);
+/* The VM's Describe() object without "claimed", as a string (caller frees);
+ * NULL when there is no such VM. What a restart must keep. */
+char *vc_vm_snapshot(struct vc *c, const char *vm);
 /* The object in root["vms"] (or any array key) whose "path" is path, or NULL. */
 struct json_object *vc_json_by_path(struct json_object *root, const char *array,
 				   const char *path);

@@ -85,21 +85,9 @@ static pid_t wait_daemon(pid_t old)
 	return sm_wait_daemon(old, WAIT_SECONDS);
 }
 
-/* The VM's Describe() object without "claimed", as a string (caller frees). */
 static char *vm_snapshot(const char *vm)
 {
-	struct json_object *root = vc_describe_json(&c), *o;
-	char *s = NULL;
-
-	if (!root)
-		return NULL;
-	o = vc_json_by_path(root, "vms", vm);
-	if (o) {
-		json_object_object_del(o, "claimed");
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	}
-	json_object_put(root);
-	return s;
+	return vc_vm_snapshot(&c, vm);
 }
 
 static int create_vm(struct vc *cc, const char *name, bool persist, char **out)

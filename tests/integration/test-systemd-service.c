@@ -61,18 +61,7 @@ static bool journal_has(const char *text)
 
 static char *vm_snapshot(void)
 {
-	struct json_object *root = vc_describe_json(&c), *o;
-	char *s = NULL;
-
-	if (!root)
-		return NULL;
-	o = vc_json_by_path(root, "vms", vm);
-	if (o) {
-		json_object_object_del(o, "claimed");
-		s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	}
-	json_object_put(root);
-	return s;
+	return vc_vm_snapshot(&c, vm);
 }
 
 static size_t vm_count(void)
