@@ -29,7 +29,7 @@ bool dev_arg_to_path(const char *arg, char path[DEV_PATH_MAX])
 	size_t n = strlen(VIOMMU_DEVICE_PREFIX "/");
 
 	if (arg[0] != '/')
-		return viommu_wire_device_path(arg, path, DEV_PATH_MAX) == 0;
+		return wire_device_path(arg, path, DEV_PATH_MAX) == 0;
 	if (strncmp(arg, VIOMMU_DEVICE_PREFIX "/", n) != 0 || !arg[n] ||
 	    !all_of(arg + n, "_", true) || strlen(arg) >= DEV_PATH_MAX)
 		return false;

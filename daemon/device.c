@@ -16,7 +16,7 @@
 static void device_make_path(struct device *dev)
 {
 	/* The inventory's names are sysfs BDFs or "selftestN": always valid. */
-	if (viommu_wire_device_path(dev->name, dev->path, sizeof(dev->path)) < 0)
+	if (wire_device_path(dev->name, dev->path, sizeof(dev->path)) < 0)
 		snprintf(dev->path, sizeof(dev->path), "%s/invalid", VIOMMU_DEVICE_PREFIX);
 }
 

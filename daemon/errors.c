@@ -8,7 +8,7 @@
 
 int errors_register(void)
 {
-	int r = sd_bus_error_add_map(viommu_wire_error_map);
+	int r = sd_bus_error_add_map(wire_error_map);
 
 	return r < 0 ? r : 0;
 }

@@ -36,7 +36,7 @@ static int client_new(struct viommu_client **out)
 	int r;
 
 	/* Adding the same table again is a no-op in sd-bus. */
-	r = sd_bus_error_add_map(viommu_wire_error_map);
+	r = sd_bus_error_add_map(wire_error_map);
 	if (r < 0)
 		return r;
 	client = calloc(1, sizeof(*client));

@@ -23,7 +23,7 @@ int client_device_path(const char *device, char *buf, size_t size)
 	if (!device || !*device)
 		return -EINVAL;
 	if (device[0] != '/')
-		return viommu_wire_device_path(device, buf, size) == 0 ? 0 : -EINVAL;
+		return wire_device_path(device, buf, size) == 0 ? 0 : -EINVAL;
 	if (client_check_path(device) < 0 || strlen(device) >= size ||
 	    strncmp(device, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX "/")) != 0)
 		return -EINVAL;
@@ -33,7 +33,7 @@ int client_device_path(const char *device, char *buf, size_t size)
 
 int viommu_device_path(const char *device, char **out_path)
 {
-	char buf[sizeof(VIOMMU_DEVICE_PREFIX) + VIOMMU_WIRE_DEVICE_NAME_MAX + 1];
+	char buf[sizeof(VIOMMU_DEVICE_PREFIX) + WIRE_DEVICE_NAME_MAX + 1];
 	int r;
 
 	if (!out_path)

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const sd_bus_error_map viommu_wire_error_map[] = {
+const sd_bus_error_map wire_error_map[] = {
 	SD_BUS_ERROR_MAP(VIOMMU_ERROR_NOT_FOUND, ENOENT),
 	SD_BUS_ERROR_MAP(VIOMMU_ERROR_BUSY, EBUSY),
 	SD_BUS_ERROR_MAP(VIOMMU_ERROR_PERMISSION_DENIED, EPERM),
@@ -56,9 +56,9 @@ static bool pci_name(const char *name, char *out, size_t size)
 	return true;
 }
 
-int viommu_wire_device_path(const char *name, char *buf, size_t size)
+int wire_device_path(const char *name, char *buf, size_t size)
 {
-	char canonical[VIOMMU_WIRE_DEVICE_NAME_MAX];
+	char canonical[WIRE_DEVICE_NAME_MAX];
 	size_t n;
 	int r;
 

@@ -3,7 +3,8 @@
  * The wire contract of org.viommu1(5), written once: the bus name, the object
  * tree, the interfaces, the error names with their errnos, and how a device's
  * name becomes its object path. The daemon, libviommu, viommuctl and the
- * tests all take it from here.
+ * tests all take it from here. Its functions are named wire_*, not viommu_*:
+ * libviommu links it in, and exports viommu_* alone (libviommu.sym).
  */
 #pragma once
 
@@ -34,10 +35,10 @@
 #define VIOMMU_ERROR_KERNEL "org.viommu1.Error.Kernel"
 
 /* Each error name with its errno, for sd_bus_error_add_map(). */
-extern const sd_bus_error_map viommu_wire_error_map[];
+extern const sd_bus_error_map wire_error_map[];
 
 /* The longest device name: a selftest mock's or a PCI address. */
-#define VIOMMU_WIRE_DEVICE_NAME_MAX 64
+#define WIRE_DEVICE_NAME_MAX 64
 
 /*
  * A device's object path from its name: "selftestN", or a PCI address as
@@ -46,4 +47,4 @@ extern const sd_bus_error_map viommu_wire_error_map[];
  * "/org/viommu1/device/0000_00_05_0". -EINVAL for anything else,
  * -ENAMETOOLONG when buf is too small.
  */
-int viommu_wire_device_path(const char *name, char *buf, size_t size);
+int wire_device_path(const char *name, char *buf, size_t size);
