@@ -236,6 +236,53 @@ static void test_destroy_while_held(void)
 	CHECK_EQ(check_count_fds(), fds_at_start);
 }
 
+/*
+ * A VMM can hold a device without any fd: a mapping of its BAR keeps the
+ * device open in the kernel after the fd is closed, and no /proc/PID/fd
+ * shows it. The daemon used to look there, find nothing, and unbind on its
+ * loop, which then waited in the kernel for the mapping to go: every tenant
+ * froze. Now it answers at once and all the while, and the device comes back
+ * when the mapping goes.
+ */
+static void test_destroy_while_mapped(void)
+{
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	char *s = NULL, *held_vm = NULL, **vms = NULL;
+	bool back = false;
+	struct edu mapped;
+	int fd = -1;
+
+	CHECK_OK(vc_connect(&c, NULL));
+	CHECK_DBUS_OK(&c, vc_create_vm(&c, "mapped", &held_vm));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, held_vm, dev));
+	CHECK_DBUS_OK(&c, vc_get_fd(&c, held_vm, dev, &fd));
+	CHECK_OK(edu_open(fd, &mapped)); /* maps BAR0 */
+	CHECK(close(fd) == 0);		  /* no fd left: only the mapping */
+	CHECK_DBUS_OK(&c, vc_destroy(&c, held_vm, VC_VM));
+	free(held_vm);
+	/* Served while the unbind waits on its thread. */
+	for (int i = 0; i < 10; i++) {
+		CHECK(vc_alive(&c));
+		CHECK_DBUS_OK(&c, vc_list(&c, "ListVms", &vms));
+		vc_strv_free(vms);
+		nanosleep(&ms, NULL);
+	}
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Reason", &s));
+	check_note("Reason while mapped: %s", s);
+	CHECK(strstr(s, "quarantined"));
+	free(s);
+	edu_close(&mapped);
+	for (int i = 0; i < 500 && !back; i++) {
+		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
+		back = strcmp(s, edu.driver) == 0;
+		free(s);
+		if (!back)
+			nanosleep(&ms, NULL);
+	}
+	CHECK(back);
+	vc_close(&c);
+}
+
 /* The kernel fixes dirty tracking at allocation: a VM that asks for it is
  * refused a device whose IOMMU cannot (QEMU's VT-d), with the reason. */
 static void test_dirty_tracking_refused(void)
@@ -272,6 +319,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_dma),
 		CHECK_CASE(test_destroy),
 		CHECK_CASE(test_destroy_while_held),
+		CHECK_CASE(test_destroy_while_mapped),
 		CHECK_CASE(test_dirty_tracking_refused),
 	};
 
