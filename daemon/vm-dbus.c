@@ -120,7 +120,8 @@ static int vm_require_managed(struct vm *vm, const char *what, sd_bus_error *err
  */
 void vm_property_changed(struct vm *vm, const char *name, const char *type, ...)
 {
-	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
+	sd_bus *bus = vm->daemon->server ? server_peer_bus(vm->daemon->server, vm->peer_id)
+					  : NULL; /* no server: the model driven in process */
 	sd_bus_message *m = NULL;
 	va_list ap;
 	int r;

@@ -120,6 +120,11 @@ struct dg_ctx {
 	 * first checks, so what is behind them is reached too. */
 	bool plausible;
 	const char *arg; /* the name of the argument being built, when known */
+	/* One array at the daemon's 1 MiB quota per message: past twice the
+	 * quota the daemon drops the connection at the header (by design, see
+	 * viommud(8) SECURITY), which would end the run, not test a reply. */
+	bool big_used;
+	size_t array_bytes; /* of byte arrays so far: kept under 3/2 MiB */
 };
 
 /* ---- the byte source ---- */
@@ -1397,8 +1402,15 @@ static int append_bytes(struct dg_ctx *c)
 		len = lengths[dg_below(c->s, sizeof(lengths) / sizeof(lengths[0]))];
 	else if (r < 98)
 		len = dg_below(c->s, 256);
-	else
+	else if (!c->big_used) {
 		len = (1u << 20) + 8 * dg_below(c->s, 2); /* at and past the 1 MiB limit */
+		c->big_used = true;
+	} else {
+		len = dg_below(c->s, 256);
+	}
+	if (c->array_bytes + len > (3u << 20) / 2)
+		len = dg_below(c->s, 256);
+	c->array_bytes += len;
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return -ENOMEM;
