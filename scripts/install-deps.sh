@@ -32,7 +32,10 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	# With arm64 multiarch, a Multi-Arch: same package may be there twice:
+	# ask for the native one (an Architecture: all package has no qualifier).
+	status=$(dpkg-query -W -f='${Status}' "$p:$(dpkg --print-architecture)" 2>/dev/null ||
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 ((${#missing[@]})) || exit 0
