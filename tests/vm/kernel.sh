@@ -58,63 +58,12 @@ mkdir -p "$cache" "$dir" || die "cannot create $cache (set VIOMMU_VM_CACHE)"
 exec 9>"$cache/.lock"
 flock 9
 
-# The Debian mirror the machine already uses (deb822 or one-line format).
-debian_mirror() {
-	local f uri=""
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[[ -r "$f" ]] || continue
-		uri=$(awk 'tolower($1) == "uris:" {
-				for (i = 2; i <= NF; i++)
-					if ($i ~ /\/debian\/?$/) { print $i; exit }
-			}' "$f")
-		[[ -n "$uri" ]] && break
-	done
-	if [[ -z "$uri" ]]; then
-		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-			[[ -r "$f" ]] || continue
-			uri=$(awk '$1 == "deb" {
-					for (i = 2; i <= NF; i++) {
-						if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue }
-						if ($i ~ /\/debian\/?$/) print $i
-						break
-					}
-				}' "$f" | head -n1)
-			[[ -n "$uri" ]] && break
-		done
-	fi
-	printf '%s\n' "${uri:-http://deb.debian.org/debian}"
-}
+# Debian's linux-source with a private apt configuration (shared with
+# tests/vm-arm64/kernel.sh and both qemu10.sh).
+# shellcheck source-path=SCRIPTDIR/../.. source=scripts/lib/vm-cache.sh
+. "$repo/scripts/lib/vm-cache.sh"
 
-fetch_source() {
-	[[ -f "$tree/.stamp-extracted" ]] && return 0
-	local mirror apt deb
-	mirror=$(debian_mirror)
-	log "fetching $pkg from $mirror trixie-backports (private apt config)"
-	apt="$src/apt"
-	rm -rf "$apt" "$src/deb" "$tree"
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/empty" "$src/deb"
-	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie-backports main\n' \
-		"$mirror" >"$apt/sources.list"
-	local opts=(
-		-o "Dir::Etc::SourceList=$apt/sources.list"
-		-o "Dir::Etc::SourceParts=$apt/empty"
-		-o "Dir::State::Lists=$apt/lists"
-		-o "Dir::Cache=$apt/cache"
-		-o "APT::Sandbox::User=root"
-		-q
-	)
-	apt-get "${opts[@]}" update >&2
-	(cd "$src/deb" && apt-get "${opts[@]}" download "$pkg" >&2)
-	deb=$(find "$src/deb" -maxdepth 1 -name "${pkg}_*.deb" | head -n1)
-	[[ -n "$deb" ]] || die "apt-get download $pkg gave no .deb"
-	log "extracting $(basename "$deb")"
-	dpkg -x "$deb" "$src/deb/x"
-	tar -C "$src" -xf "$src/deb/x/usr/src/$pkg.tar.xz"
-	[[ -f "$tree/Makefile" ]] || die "$tree/Makefile missing after extraction"
-	# Keep only the tree: the .deb (about 170 MB) is not needed any more.
-	rm -rf "$src/deb" "$apt/cache"
-	touch "$tree/.stamp-extracted"
-}
+fetch_source() { fetch_linux_source "$src" "$pkg"; }
 
 ensure_kernel() {
 	[[ -f "$dir/.stamp-kernel" && -f "$dir/bzImage" ]] && return 0

@@ -94,71 +94,21 @@ complete() {
 		[[ "$(head -n1 "$stamp")" == "$want_stamp" ]]
 }
 
-# The Debian mirror the machine already uses (deb822 or one-line format);
-# the same lookup as kernel.sh's.
-debian_mirror() {
-	local f uri=""
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[[ -r "$f" ]] || continue
-		uri=$(awk 'tolower($1) == "uris:" {
-				for (i = 2; i <= NF; i++)
-					if ($i ~ /\/debian\/?$/) { print $i; exit }
-			}' "$f")
-		[[ -n "$uri" ]] && break
-	done
-	if [[ -z "$uri" ]]; then
-		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-			[[ -r "$f" ]] || continue
-			uri=$(awk '$1 == "deb" {
-					for (i = 2; i <= NF; i++) {
-						if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue }
-						if ($i ~ /\/debian\/?$/) print $i
-						break
-					}
-				}' "$f" | head -n1)
-			[[ -n "$uri" ]] && break
-		done
-	fi
-	printf '%s\n' "${uri:-http://deb.debian.org/debian}"
-}
-
-# The version of package $1 to fetch: $2 if the suite has it, else the
-# suite's own (with a warning).  Prints nothing when the suite lacks $1.
-pick_version() {
-	local pkg="$1" want="$2" have
-	have=$(apt-cache "${opts[@]}" madison "$pkg" |
-		awk -F'|' -v s="$suite" '$3 ~ s { gsub(/ /, "", $2); print $2 }')
-	if grep -qxF -- "$want" <<<"$have"; then
-		printf '%s\n' "$want"
-		return 0
-	fi
-	have=$(head -n1 <<<"$have")
-	[[ -n "$have" ]] || return 0
-	log "warning: $suite has no $pkg $want; taking $have"
-	printf '%s\n' "$have"
-}
+# debian_mirror, private_apt and pick_version: shared with tests/vm/kernel.sh
+# and tests/vm-arm64.
+# shellcheck source-path=SCRIPTDIR/../.. source=scripts/lib/vm-cache.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/lib/vm-cache.sh"
 
 fetch() {
-	local mirror apt deb qv sv p
-	mirror=$(debian_mirror)
-	log "fetching QEMU 10 from $mirror $suite (private apt config)"
+	local apt deb qv sv p
+	log "fetching QEMU 10 from $suite (private apt config)"
 	apt="$dir/apt"
 	rm -f "$stamp"
-	rm -rf "$apt" "$dir/deb" "$root" "$root.tmp"
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/empty" "$dir/deb"
-	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-		"$mirror" "$suite" >"$apt/sources.list"
-	opts=(
-		-o "Dir::Etc::SourceList=$apt/sources.list"
-		-o "Dir::Etc::SourceParts=$apt/empty"
-		-o "Dir::State::Lists=$apt/lists"
-		-o "Dir::Cache=$apt/cache"
-		-o "APT::Sandbox::User=root"
-		-q
-	)
-	apt-get "${opts[@]}" update >&2 || die "apt-get update of $suite failed"
+	rm -rf "$dir/deb" "$root" "$root.tmp"
+	mkdir -p "$dir/deb"
+	private_apt "$apt" "$suite"
 
-	qv=$(pick_version qemu-system-x86 "$qemu_version")
+	qv=$(pick_version "$suite" qemu-system-x86 "$qemu_version")
 	[[ -n "$qv" ]] || die "$suite has no qemu-system-x86"
 	# Upstream major of an epoch:upstream-revision version.
 	local major="${qv#*:}"
@@ -166,13 +116,13 @@ fetch() {
 	if ! [[ "$major" =~ ^[0-9]+$ ]] || ((major < min_major)); then
 		die "$suite has qemu-system-x86 $qv; QEMU $min_major or newer is needed"
 	fi
-	sv=$(pick_version seabios "$seabios_version")
+	sv=$(pick_version "$suite" seabios "$seabios_version")
 	[[ -n "$sv" ]] || die "$suite has no seabios"
 
 	local want=()
 	for p in "${qemu_packages[@]}"; do want+=("$p=$qv"); done
 	want+=("seabios=$sv")
-	(cd "$dir/deb" && apt-get "${opts[@]}" download "${want[@]}" >&2) ||
+	(cd "$dir/deb" && apt-get "${apt_opts[@]}" download "${want[@]}" >&2) ||
 		die "apt-get download ${want[*]} failed"
 
 	mkdir -p "$root.tmp"
