@@ -178,8 +178,17 @@ static void check_config(const struct config *c, const uint8_t *data, size_t siz
 		INVARIANT(c->quota_objects == CONFIG_QUOTA_OBJECTS_DEFAULT);
 	if (!mentions(data, size, "\"quota_connections_per_uid\""))
 		INVARIANT(c->quota_connections == CONFIG_QUOTA_CONNECTIONS_DEFAULT);
-	if (!mentions(data, size, "\"quota_pinned_bytes_per_uid\""))
-		INVARIANT(c->quota_pinned_bytes == 0);
+	/* Its default depends on the host (half of MemTotal): ask the defaults. */
+	if (!mentions(data, size, "\"quota_pinned_bytes_per_uid\"")) {
+		struct config *def = NULL;
+
+		INVARIANT(config_new_default(&def) == 0);
+		INVARIANT(c->quota_pinned_bytes == def->quota_pinned_bytes);
+		INVARIANT(c->quota_pinned_bytes > 0);
+		config_free(def);
+	}
+	if (!mentions(data, size, "\"connection_stall_seconds\""))
+		INVARIANT(c->connection_stall_seconds == CONFIG_CONNECTION_STALL_DEFAULT);
 	if (!mentions(data, size, "\"quota_queued_messages\""))
 		INVARIANT(c->quota_queued_messages == CONFIG_QUOTA_QUEUED_DEFAULT);
 #ifdef CONFIG_CLAIM_GRACE_DEFAULT
