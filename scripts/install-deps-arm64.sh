@@ -35,16 +35,14 @@ packages=(
 	"$@"
 )
 
+# shellcheck source=scripts/lib/deps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 need_arch=false
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arch=true
 
 missing=()
 if ! $need_arch; then
-	for p in "${packages[@]}"; do
-		status=$(dpkg-query -W -f='${Status}' "$p:$(dpkg --print-architecture)" 2>/dev/null ||
-			dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-		[[ "$status" == "install ok installed" ]] || missing+=("$p")
-	done
+	mapfile -t missing < <(missing_packages "${packages[@]}")
 	((${#missing[@]})) || exit 0
 else
 	missing=("${packages[@]}")

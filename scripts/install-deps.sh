@@ -30,14 +30,9 @@ packages=(
 	"$@"
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	# With arm64 multiarch, a Multi-Arch: same package may be there twice:
-	# ask for the native one (an Architecture: all package has no qualifier).
-	status=$(dpkg-query -W -f='${Status}' "$p:$(dpkg --print-architecture)" 2>/dev/null ||
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
+# shellcheck source=scripts/lib/deps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
+mapfile -t missing < <(missing_packages "${packages[@]}")
 ((${#missing[@]})) || exit 0
 
 if ((EUID != 0)); then

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void vc_reset_error(struct vc *c)
@@ -621,4 +622,34 @@ char *vc_vm_snapshot(struct vc *c, const char *vm)
 	}
 	json_object_put(root);
 	return s;
+}
+
+uint32_t vc_orphan_count(struct vc *c, const char *prefix)
+{
+	sd_bus_message *reply = NULL;
+	const char *name, *target;
+	uint32_t n = 0;
+
+	if (vc_call(c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, "") < 0)
+		return UINT32_MAX;
+	if (sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0)
+		while (sd_bus_message_read(reply, "(ss)", &name, &target) > 0)
+			n += strncmp(name, prefix, strlen(prefix)) == 0;
+	sd_bus_message_unref(reply);
+	return n;
+}
+
+double vc_now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void vc_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
 }

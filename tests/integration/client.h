@@ -125,6 +125,13 @@ struct json_object *vc_describe_json(struct vc *c);
 /* The VM's Describe() object without "claimed", as a string (caller frees);
  * NULL when there is no such VM. What a restart must keep. */
 char *vc_vm_snapshot(struct vc *c, const char *vm);
+/* Orphans (Manager.ListOrphans) whose name starts with prefix ("" for all);
+ * UINT32_MAX when the call fails. */
+uint32_t vc_orphan_count(struct vc *c, const char *prefix);
+
+/* CLOCK_MONOTONIC in seconds; a sleep of ms milliseconds. */
+double vc_now_seconds(void);
+void vc_sleep_ms(long ms);
 /* The object in root["vms"] (or any array key) whose "path" is path, or NULL. */
 struct json_object *vc_json_by_path(struct json_object *root, const char *array,
 				   const char *path);

@@ -6,22 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
-#include <time.h>
 
-static double now_seconds(void)
-{
-	struct timespec ts;
+#include "client.h"
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 bool sm_is_systemd(void)
 {
@@ -121,14 +108,14 @@ pid_t sm_daemon_pid(void)
 
 pid_t sm_wait_daemon(pid_t old, double seconds)
 {
-	double deadline = now_seconds() + seconds;
+	double deadline = vc_now_seconds() + seconds;
 
-	while (now_seconds() < deadline) {
+	while (vc_now_seconds() < deadline) {
 		pid_t pid = sm_daemon_pid();
 
 		if (pid > 0 && pid != old)
 			return pid;
-		sleep_ms(20);
+		vc_sleep_ms(20);
 	}
 	return 0;
 }
@@ -139,7 +126,7 @@ int sm_unit_do(const char *method, const char *unit, double seconds)
 	sd_bus_message *reply = NULL;
 	const char *job;
 	sd_bus *bus = NULL;
-	double deadline = now_seconds() + seconds;
+	double deadline = vc_now_seconds() + seconds;
 	bool with_mode = strcmp(method, "ResetFailedUnit") != 0;
 	int r = systemd_connect(&bus);
 
@@ -164,11 +151,11 @@ int sm_unit_do(const char *method, const char *unit, double seconds)
 		free(state);
 		if (q < 0)
 			break;
-		if (now_seconds() > deadline) {
+		if (vc_now_seconds() > deadline) {
 			r = -ETIMEDOUT;
 			break;
 		}
-		sleep_ms(20);
+		vc_sleep_ms(20);
 	}
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&error);

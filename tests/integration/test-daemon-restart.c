@@ -59,20 +59,6 @@ static struct edu edu_dev;
 static bool have_edu;
 static pid_t churner = -1;
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 static pid_t daemon_pid(void)
 {
@@ -127,8 +113,8 @@ static void check_event_relay(void)
 	CHECK(sd_bus_match_signal(c.bus, &slot, NULL, events_viommu, VC_VIOMMU, "Event", on_event,
 				  &virt_id) >= 0);
 	CHECK_OK(mock_trigger_vevent(events_iommufd, events_dev_id));
-	deadline = now_seconds() + 10;
-	while (virt_id == 0 && now_seconds() < deadline) {
+	deadline = vc_now_seconds() + 10;
+	while (virt_id == 0 && vc_now_seconds() < deadline) {
 		int r = sd_bus_process(c.bus, NULL);
 
 		if (r < 0)
@@ -397,7 +383,7 @@ static void test_vmm_across_restart(void)
 	CHECK(kill(child, SIGKILL) == 0);
 	CHECK(waitpid(child, NULL, 0) == child);
 	for (int i = 0; i < 200 && vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid) == 0; i++)
-		sleep_ms(50);
+		vc_sleep_ms(50);
 	CHECK_DBUS_ERROR(&c, vc_get_u32(&c, path, VC_VM, "VmmPid", &vmm_pid),
 			 VC_ERR_UNKNOWN_OBJECT);
 	free(path);
@@ -494,7 +480,7 @@ static int churn(void)
 
 		if (!connected) {
 			if (vc_connect(&cc, NULL) < 0) {
-				sleep_ms(5);
+				vc_sleep_ms(5);
 				continue;
 			}
 			connected = true;
@@ -527,7 +513,7 @@ static int churn(void)
 	for (int tries = 0; vc_connect(&cc, NULL) < 0; tries++) {
 		if (tries == 1000)
 			return 3;
-		sleep_ms(10);
+		vc_sleep_ms(10);
 	}
 	churn_cleanup(&cc);
 	vc_close(&cc);
@@ -550,7 +536,7 @@ static void test_kill_loop(void)
 
 		CHECK(pid > 0);
 		/* Somewhere in the churner's calls, a different point each time. */
-		sleep_ms(20 + (i * 37) % 150);
+		vc_sleep_ms(20 + (i * 37) % 150);
 		CHECK(kill(pid, SIGKILL) == 0);
 		CHECK(wait_daemon(pid) > 0);
 		check_after_restart();
@@ -575,17 +561,7 @@ static void test_upgrade_signal(void)
 
 static uint32_t orphan_count(const char *prefix)
 {
-	sd_bus_message *reply = NULL;
-	const char *name, *target;
-	uint32_t n = 0;
-
-	if (vc_call(&c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, "") < 0)
-		return UINT32_MAX;
-	if (sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0)
-		while (sd_bus_message_read(reply, "(ss)", &name, &target) > 0)
-			n += strncmp(name, prefix, strlen(prefix)) == 0;
-	sd_bus_message_unref(reply);
-	return n;
+	return vc_orphan_count(&c, prefix);
 }
 
 /* A state file that cannot be read: no VM is guessed at, every stored fd is

@@ -79,17 +79,7 @@ static size_t vm_count(void)
 
 static uint32_t orphan_count(void)
 {
-	sd_bus_message *reply = NULL;
-	const char *name, *target;
-	uint32_t n = 0;
-
-	if (vc_call(&c, VC_ROOT, VC_MANAGER, "ListOrphans", &reply, "") < 0)
-		return UINT32_MAX;
-	if (sd_bus_message_enter_container(reply, 'a', "(ss)") >= 0)
-		while (sd_bus_message_read(reply, "(ss)", &name, &target) > 0)
-			n++;
-	sd_bus_message_unref(reply);
-	return n;
+	return vc_orphan_count(&c, "");
 }
 
 /* A persistent mock VM with 1 MiB mapped: it outlives our connection. */
