@@ -173,6 +173,7 @@ struct vm {
 	bool pasid;   /* nesting parent allocated PASID-capable */
 	bool shared;  /* the iommufd was handed out: our state covers only our own work */
 	bool nesting; /* the parent is a nesting parent */
+	bool parent_mock; /* the parent belongs to the selftest IOMMU, not a real one */
 	bool dirty_tracking;	     /* the parent was allocated dirty-capable */
 	bool dirty_tracking_enabled; /* and tracking is switched on */
 	int iommufd;

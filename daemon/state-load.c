@@ -83,6 +83,12 @@ static bool get_bool(struct reader *rd, struct json_object *o, const char *key)
 	return v && json_object_get_boolean(v);
 }
 
+/* A key added after version 1 of the file: absent reads as `fallback`. */
+static bool get_bool_or(struct reader *rd, struct json_object *o, const char *key, bool fallback)
+{
+	return json_object_object_get_ex(o, key, NULL) ? get_bool(rd, o, key) : fallback;
+}
+
 static void get_str(struct reader *rd, struct json_object *o, const char *key, char *buf,
 		    size_t len)
 {
@@ -559,6 +565,8 @@ static struct vm *load_vm(struct reader *rd, struct daemon *d, struct json_objec
 		fail(rd, "VM %u: a VMM pid on a managed VM", vm->id);
 	load_mappings(rd, o, vm);
 	load_devices(rd, d, o, vm, others);
+	/* Files from before the key: every device matched the parent's IOMMU. */
+	vm->parent_mock = get_bool_or(rd, o, "parent_mock", vm->devices && vm->devices->device->mock);
 	load_viommus(rd, o, vm);
 	load_fault_queues(rd, o, vm);
 	load_domains(rd, o, vm);

@@ -76,7 +76,7 @@ static int vm_device_make_vfio(struct vm *vm, struct device *dev, sd_bus_error *
 
 /* The nesting parent, made with the first device; a plain paging domain
  * where that device's IOMMU cannot nest. */
-static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
+static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, bool mock, sd_bus_error *error)
 {
 	struct iommufd_hwpt_alloc_args args = {
 		.dev_id = dev_id,
@@ -89,6 +89,7 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, sd_bus_error *error)
 
 	if (vm->parent_id)
 		return 0;
+	vm->parent_mock = mock;
 	r = iommufd_hwpt_alloc(vm->iommufd, &args, &vm->parent_id);
 	if (r == 0) {
 		vm->nesting = true;
@@ -391,6 +392,15 @@ int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
 		return r;
 	if (dev->vm)
 		return error_set(error, VIOMMU_ERROR_BUSY, "%s is attached to another VM", dev->name);
+	/* A domain of one IOMMU driver must never reach a device of another: the
+	 * kernel's replace path does not check the domain's owner, and the
+	 * driver then works on a device it does not know (a host crash). */
+	if (vm->parent_id && dev->mock != vm->parent_mock)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s cannot join VM %s: its domains belong to %s IOMMU and %s is %s",
+				 dev->name, vm->name, vm->parent_mock ? "the selftest" : "a real",
+				 dev->name,
+				 dev->mock ? "a selftest mock device" : "behind a real IOMMU");
 	if (dev->mock && vm->mode == VM_MODE_BROKER)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "%s is a selftest mock device: it has no cdev to hand to a broker VM",
@@ -435,7 +445,7 @@ int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
 		      : vm_attach_vfio(vm, vd, has_token ? token : NULL, error);
 	if (r < 0)
 		goto fail;
-	r = vm_ensure_parent(vm, vd->dev_id, error);
+	r = vm_ensure_parent(vm, vd->dev_id, dev->mock, error);
 	if (r < 0)
 		goto fail;
 	r = vm_device_replace(vm, vd, vm->parent_id);

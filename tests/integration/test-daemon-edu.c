@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * viommud with QEMU's edu device behind the emulated VT-d (guest flavour
- * vtd; config {"allowed_devices": ["1234:11e8"], "bind_on_demand": true}):
+ * vtd; config {"allowed_devices": ["1234:11e8"], "bind_on_demand": true,
+ * "mock_devices": 1}):
  * the daemon binds the device to vfio-pci on demand, attaches it to a VM
  * whose memory the client mapped, hands the device fd out, and the edu's DMA
  * lands in that memory; after UnmapMemory it does not; after Destroy the
- * device is back on its previous driver.
+ * device is back on its previous driver. A VM never mixes the edu with a
+ * selftest mock device (their IOMMU drivers differ), in either order.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -320,6 +322,39 @@ static void test_dirty_tracking_refused(void)
 	CHECK_EQ(check_count_fds(), fds_at_start);
 }
 
+static char *vm_with(const char *name, const char *device)
+{
+	char *path = NULL;
+
+	CHECK_DBUS_OK(&c, vc_create_vm(&c, name, &path));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, path, device));
+	return path;
+}
+
+/* The kernel's replace path does not check a domain's owner: a mock device
+ * on VT-d's domain (or the edu on the mock's) would crash the host. */
+static void test_mixed_iommus_refused(void)
+{
+	char *mock, *edu_vm, *mock_vm;
+
+	CHECK_OK(vc_connect(&c, NULL));
+	mock = vc_find_device(&c, "selftest0");
+	CHECK(mock != NULL);
+	edu_vm = vm_with("mixed-edu", dev);
+	CHECK_DBUS_ERROR(&c, vc_attach_device(&c, edu_vm, mock), VC_ERR_INVALID);
+	CHECK(strstr(vc_error_message(&c), "selftest mock device"));
+	/* The refused device is free: it joins a VM of its own kind. */
+	mock_vm = vm_with("mixed-mock", mock);
+	CHECK_DBUS_OK(&c, vc_destroy(&c, edu_vm, VC_VM));
+	CHECK_DBUS_ERROR(&c, vc_attach_device(&c, mock_vm, dev), VC_ERR_INVALID);
+	CHECK(strstr(vc_error_message(&c), "behind a real IOMMU"));
+	CHECK_DBUS_OK(&c, vc_destroy(&c, mock_vm, VC_VM));
+	free(edu_vm);
+	free(mock_vm);
+	free(mock);
+	vc_close(&c);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
@@ -330,6 +365,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_destroy_while_held),
 		CHECK_CASE(test_destroy_while_mapped),
 		CHECK_CASE(test_dirty_tracking_refused),
+		CHECK_CASE(test_mixed_iommus_refused),
 	};
 
 	fds_at_start = check_count_fds();
