@@ -169,6 +169,31 @@ static void adopt_vmm(struct daemon *d, struct vm *vm)
 	vm->vmm_pid = 0;
 }
 
+/*
+ * A managed VM's context carries its mark (context-mark.c). A VM from a file
+ * written before marks existed gets the old, weaker proof (its IOAS answers)
+ * and a mark now, so its next restart is proven. Broker VMs have no mark: the
+ * context is the VMM's, and the daemon keeps nothing in it to cleanse.
+ */
+static int adopt_prove_context(struct vm *vm)
+{
+	int r = context_mark_prove(vm);
+
+	if (r == -ENOENT) {
+		if (vm_refresh_ranges(vm) < 0)
+			return -ESTALE;
+		r = context_mark_create(vm);
+		if (r < 0)
+			log_warning("VM %s: cannot mark its context (%s); its next restart relies "
+				    "on the IOAS answering",
+				    vm->name, strerror(-r));
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	return vm_refresh_ranges(vm) < 0 ? -ESTALE : 0;
+}
+
 /* 0 when the VM is back; else its fds stay for the caller to judge. */
 static int adopt_vm(struct daemon *d, struct vm *vm)
 {
@@ -183,11 +208,13 @@ static int adopt_vm(struct daemon *d, struct vm *vm)
 		return r == -ENOTTY ? -EBADF : r;
 	}
 	vm->iommufd = sf->fd;
-	/* The IOAS answering proves the fd is this VM's context. */
-	if (vm->mode == VM_MODE_MANAGED && vm_refresh_ranges(vm) < 0) {
-		vm->iommufd = -1;
-		put_back(sf);
-		return -ESTALE;
+	if (vm->mode == VM_MODE_MANAGED) {
+		r = adopt_prove_context(vm);
+		if (r < 0) {
+			vm->iommufd = -1;
+			put_back(sf);
+			return r;
+		}
 	}
 	adopt_devices(d, vm);
 	adopt_queues(d, vm);
@@ -260,6 +287,8 @@ static int known_collect(const struct vm *vm, struct known_ids *k)
 {
 	int r = known_add(k, vm->ioas_id);
 
+	if (r == 0)
+		r = known_add(k, vm->mark_ioas_id);
 	if (r == 0)
 		r = known_add(k, vm->parent_id);
 	for (const struct vm_device *vd = vm->devices; r == 0 && vd; vd = vd->next) {
@@ -510,6 +539,10 @@ static void adopt_parsed(struct daemon *d, struct vm *parsed, const struct state
 		else if (r == -ENOENT)
 			log_error("VM %s (%s) is lost: its iommufd was not in the fd store (was the "
 				  "daemon running without a service manager's fd store?)",
+				  vm->name, vm->path);
+		else if (r == -ESTALE)
+			log_error("VM %s (%s): its stored iommufd is another context (the VM's mark "
+				  "is not in it); its fds are kept as orphans",
 				  vm->name, vm->path);
 		else
 			log_error("VM %s (%s): its stored iommufd does not match the state (%s); "

@@ -160,11 +160,11 @@ int daemon_attach_bus(sd_bus *bus, void *userdata)
 	r = sd_bus_add_object_vtable(bus, NULL, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,
 				     manager_vtable, d);
 	/* Before any handler: the per-message limits, then the intent of a
-	 * call that changes state. */
-	if (r >= 0)
-		r = sd_bus_add_filter(bus, NULL, message_limits_filter, d);
+	 * call that changes state (sd-bus runs the newest filter first). */
 	if (r >= 0)
 		r = sd_bus_add_filter(bus, NULL, state_bus_filter, d);
+	if (r >= 0)
+		r = sd_bus_add_filter(bus, NULL, message_limits_filter, d);
 	if (r >= 0)
 		r = sd_bus_add_fallback_vtable(bus, NULL, VIOMMU_DEVICE_PREFIX, VIOMMU_IFACE_DEVICE,
 					       device_vtable, device_find, d);

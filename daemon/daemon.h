@@ -174,6 +174,9 @@ struct vm {
 	bool shared;  /* the iommufd was handed out: our state covers only our own work */
 	bool nesting; /* the parent is a nesting parent */
 	bool parent_mock; /* the parent belongs to the selftest IOMMU, not a real one */
+	/* context-mark.c: proves after a restart that a stored iommufd is ours. */
+	uint32_t mark_ioas_id;
+	uint64_t mark_iova;
 	bool dirty_tracking;	     /* the parent was allocated dirty-capable */
 	bool dirty_tracking_enabled; /* and tracking is switched on */
 	int iommufd;
@@ -303,6 +306,12 @@ int manager_method_list_orphans(sd_bus_message *m, void *userdata, sd_bus_error 
 int manager_method_release_orphan(sd_bus_message *m, void *userdata, sd_bus_error *error);
 /* What a stored fd is (its /proc/self/fd link). */
 void orphan_describe(const struct stored_fd *sf, const char *sysfs_root, char *buf, size_t len);
+
+/* context-mark.c */
+/* Puts a managed VM's mark into its context (an IOAS, a page at a random IOVA). */
+int context_mark_create(struct vm *vm);
+/* 0 when vm->iommufd carries the VM's mark; -ESTALE when not, -ENOENT: no mark. */
+int context_mark_prove(struct vm *vm);
 
 /* vm.c */
 struct vm *vm_by_path(struct daemon *d, const char *path);

@@ -10,9 +10,11 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
+
 #include "daemon.h"
 #include "log.h"
 #include "state.h"
+#include "sysfs-helper.h"
 
 /* EX_TEMPFAIL: a failure to systemd, so Restart=on-failure brings us back. */
 #define EXIT_RESTART 75
@@ -222,6 +224,9 @@ int main(int argc, char **argv)
 	}
 	/* A client that goes away mid-reply must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Under its unit /sys is read-only here: viommud-sysfs-helper writes. */
+	if (getenv(SYSFS_HELPER_ENV))
+		sysfs_client_use(getenv(SYSFS_HELPER_ENV));
 	s.base = event_base_new();
 	if (!s.base) {
 		log_error("cannot create the event loop");

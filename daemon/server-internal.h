@@ -14,6 +14,7 @@
 #include "server.h"
 
 struct bus_loop;
+struct creds_query;
 struct event;
 
 struct server_conn {
@@ -45,6 +46,8 @@ struct server {
 	struct server_conn *system;
 	sd_bus_slot *name_lost_slot;
 	struct system_peer *system_peers;
+	struct creds_query *creds_queries; /* server-creds.c */
+	unsigned int ncreds_queries;
 	bool accept_starved; /* out of fds: warned once until an accept works */
 	struct server_limits limits;
 	struct server *next_server;
@@ -76,3 +79,12 @@ struct system_peer **server_system_peer_find(struct server *server, const char *
 int server_system_peer_get(struct server *server, sd_bus_message *m, struct server_peer *out);
 /* peer_gone for every system-bus client, the cache emptied. */
 void server_system_peers_gone(struct server *server);
+/* A GetConnectionCredentials reply into peer (0, -ENXIO without a uid). */
+int server_system_parse_credentials(sd_bus_message *reply, const char *name,
+				    struct server_peer *peer);
+
+/* server-creds.c: holds a system-bus call until its sender is cached. */
+int server_creds_attach(struct server *server, sd_bus *bus);
+/* The name left: its query and held calls go, unanswered. */
+void server_creds_forget(struct server *server, const char *name);
+void server_creds_free_all(struct server *server);

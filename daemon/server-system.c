@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The system bus: the connection that owns the bus name, and the client
- * credentials server_peer() asks the bus daemon for, cached per unique name
+ * credentials server-creds.c asks the bus daemon for, cached per unique name
  * until NameOwnerChanged says the name is gone. */
 #include "server-internal.h"
 
@@ -13,7 +13,6 @@
 #include "log.h"
 
 #define SYSTEM_BUS_SOCKET "/run/dbus/system_bus_socket"
-#define CREDS_CALL_USEC 2000000
 
 #define DBUS_SERVICE "org.freedesktop.DBus"
 #define DBUS_PATH "/org/freedesktop/DBus"
@@ -46,10 +45,18 @@ void server_system_peers_gone(struct server *server)
 	}
 }
 
-static int parse_credentials(sd_bus_message *reply, struct server_peer *peer)
+int server_system_parse_credentials(sd_bus_message *reply, const char *name,
+				    struct server_peer *peer)
 {
 	bool have_uid = false;
 	int r;
+
+	memset(peer, 0, sizeof(*peer));
+	snprintf(peer->id, sizeof(peer->id), "%s", name);
+	/* The bus reports every group, the primary one too (UnixGroupIDs,
+	 * from SO_PEERGROUPS in dbus 1.14): nothing is read from /proc, which
+	 * would describe whatever process has the pid by then. */
+	peer->gid = SERVER_GID_UNKNOWN;
 
 	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
 	if (r < 0)
@@ -97,66 +104,22 @@ static int parse_credentials(sd_bus_message *reply, struct server_peer *peer)
 			return r;
 	}
 	if (r < 0)
-		return r;
+		return -EBADMSG;
 	return have_uid ? 0 : -ENXIO;
-}
-
-static int system_peer_query(sd_bus *bus, const char *name, struct server_peer *peer)
-{
-	__attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-	__attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
-	__attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *call = NULL;
-	int r;
-
-	r = sd_bus_message_new_method_call(bus, &call, DBUS_SERVICE, DBUS_PATH, DBUS_SERVICE,
-					   "GetConnectionCredentials");
-	if (r >= 0)
-		r = sd_bus_message_append(call, "s", name);
-	if (r < 0)
-		return r;
-	/* Synchronous, but bounded, and once per client (then cached). */
-	r = sd_bus_call(bus, call, CREDS_CALL_USEC, &error, &reply);
-	if (r < 0) {
-		log_debug("GetConnectionCredentials(%s): %s", name,
-			  error.message ? error.message : strerror(-r));
-		return -ENXIO;
-	}
-	memset(peer, 0, sizeof(*peer));
-	snprintf(peer->id, sizeof(peer->id), "%s", name);
-	peer->gid = SERVER_GID_UNKNOWN;
-	/* The bus reports every group, the primary one too (UnixGroupIDs,
-	 * from SO_PEERGROUPS in dbus 1.14): nothing is read from /proc, which
-	 * would describe whatever process has the pid by then. */
-	r = parse_credentials(reply, peer);
-	if (r < 0)
-		return r == -ENXIO ? r : -EBADMSG;
-	return 0;
 }
 
 int server_system_peer_get(struct server *server, sd_bus_message *m, struct server_peer *out)
 {
 	const char *sender = sd_bus_message_get_sender(m);
-	struct system_peer **found, *p;
-	int r;
+	struct system_peer **found;
 
 	if (!sender || sender[0] != ':' || strlen(sender) >= SERVER_PEER_ID_MAX)
 		return -ENXIO;
+	/* server-creds.c held every call until its sender was cached. */
 	found = server_system_peer_find(server, sender);
-	if (found) {
-		*out = (*found)->peer;
-		return 0;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	r = system_peer_query(server->system->bus, sender, &p->peer);
-	if (r < 0) {
-		free(p);
-		return r;
-	}
-	p->next = server->system_peers;
-	server->system_peers = p;
-	*out = p->peer;
+	if (!found)
+		return -ENXIO;
+	*out = (*found)->peer;
 	return 0;
 }
 
@@ -170,6 +133,7 @@ static int on_name_lost(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return 0;
 	if (name[0] != ':' || new_owner[0] != '\0')
 		return 0;
+	server_creds_forget(server, name);
 	found = server_system_peer_find(server, name);
 	if (!found)
 		return 0; /* never called us */
@@ -222,6 +186,9 @@ int server_connect_system(struct server *server, const char *name)
 		if (r < 0)
 			goto fail;
 	}
+	r = server_creds_attach(server, conn->bus);
+	if (r < 0)
+		goto fail;
 	r = sd_bus_request_name(conn->bus, name, 0);
 	if (r < 0) {
 		if (r == -EEXIST)

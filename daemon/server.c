@@ -111,6 +111,7 @@ void server_conn_closed(struct bus_loop *loop, int reason, void *userdata)
 			  strerror(-reason));
 		if (server->name_lost_slot)
 			server->name_lost_slot = sd_bus_slot_unref(server->name_lost_slot);
+		server_creds_free_all(server);
 		conn_free(conn, 0);
 		/* Every client there is unreachable now. */
 		server_system_peers_gone(server);
@@ -186,6 +187,7 @@ void server_free(struct server *server)
 		conn_free(conn, time_left(deadline));
 	}
 	server->name_lost_slot = sd_bus_slot_unref(server->name_lost_slot);
+	server_creds_free_all(server);
 	if ((conn = server->system)) {
 		conn_unlink(conn);
 		conn_free(conn, time_left(deadline));

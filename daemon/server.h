@@ -80,8 +80,9 @@ void server_free(struct server *server);
  * The sender of m, from the connection's socket credentials (private socket:
  * SO_PEERCRED and SO_PEERGROUPS at accept time) or the bus (system bus:
  * org.freedesktop.DBus.GetConnectionCredentials, asked once per unique name
- * and cached while the name lives; the first call from a name waits for the
- * bus daemon, at most 2 s). On the system bus gid is SERVER_GID_UNKNOWN and
+ * and cached while the name lives; a call from a name not yet cached is held,
+ * without blocking the loop, until the bus daemon answers, at most 2 s, and
+ * dispatched after). On the system bus gid is SERVER_GID_UNKNOWN and
  * groups are the bus's UnixGroupIDs, which hold the primary group too; pid is
  * the bus's ProcessID, a number only (BindVmm refuses it).
  * -ENXIO when it cannot be determined (the sender has already gone, say).

@@ -556,6 +556,11 @@ static struct vm *load_vm(struct reader *rd, struct daemon *d, struct json_objec
 	vm->dirty_tracking_enabled = get_bool(rd, o, "dirty_tracking_enabled");
 	vm->ioas_id = get_u32(rd, o, "ioas_id");
 	vm->parent_id = get_u32(rd, o, "parent_id");
+	/* Absent from files written before the mark: adoption then marks the VM. */
+	if (json_object_object_get_ex(o, "mark_ioas_id", NULL)) {
+		vm->mark_ioas_id = get_u32(rd, o, "mark_ioas_id");
+		vm->mark_iova = get_u64(rd, o, "mark_iova", UINT64_MAX);
+	}
 	vm->next_object = (unsigned int)get_u64(rd, o, "next_object", UINT32_MAX);
 	if (rd->r == 0 && vm->next_object == 0)
 		fail(rd, "VM %u: next_object 0", vm->id);

@@ -290,6 +290,10 @@ static struct json_object *save_vm(const void *item)
 	if (r == 0)
 		r = put_bool(o, "parent_mock", vm->parent_mock);
 	if (r == 0)
+		r = put_u64(o, "mark_ioas_id", vm->mark_ioas_id);
+	if (r == 0)
+		r = put_u64(o, "mark_iova", vm->mark_iova);
+	if (r == 0)
 		r = put_u64(o, "next_object", vm->next_object);
 	if (r == 0)
 		r = put_u64(o, "vmm_pid", vm->vmm_pidfd >= 0 ? (uint64_t)vm->vmm_pid : 0);

@@ -225,8 +225,11 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		}
 		/* Without its ranges every MapMemory would be refused. */
 		r = vm_refresh_ranges(vm);
-		if (r < 0) {
+		if (r < 0)
 			error_kernel(error, r, "IOMMU_IOAS_IOVA_RANGES", "cannot read the IOAS's ranges");
+		else if ((r = context_mark_create(vm)) < 0)
+			error_kernel(error, r, "IOMMU_IOAS_MAP_FILE", "cannot mark the VM's context");
+		if (r < 0) {
 			close(vm->iommufd);
 			free(vm);
 			return r;

@@ -21,44 +21,81 @@
 #define BIND_POLL_MS 10
 #define BIND_POLL_TRIES 200 /* about 2 s */
 
-static int bus_path(const char *root, char *buf, size_t size, const char *what)
+static pci_sysfs_writer_fn writer;
+
+void pci_sysfs_set_writer(pci_sysfs_writer_fn fn)
 {
-	return sysfs_path(buf, size, "%s/bus/pci/%s", sysfs_root(root), what);
+	writer = fn;
+}
+
+static int driver_dir(const char *root, const char *driver, char *buf, size_t size)
+{
+	struct stat st;
+	int r;
+
+	if (!pci_driver_name_valid(driver))
+		return -EINVAL;
+	r = sysfs_path(buf, size, "%s/bus/pci/drivers/%s", sysfs_root(root), driver);
+	if (r < 0)
+		return r;
+	return stat(buf, &st) < 0 ? -ENODEV : 0;
+}
+
+int pci_sysfs_write(const char *root, enum pci_sysfs_write_op op, const char *bdf,
+		    const char *driver)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int r;
+
+	if (!bdf || !driver)
+		return -EINVAL;
+	r = sysfs_pci_device_dir(root, bdf, dir, sizeof(dir));
+	if (r < 0)
+		return r;
+	switch (op) {
+	case PCI_SYSFS_OVERRIDE:
+		if (driver[0] && !pci_driver_name_valid(driver))
+			return -EINVAL;
+		r = sysfs_path(path, sizeof(path), "%s/driver_override", dir);
+		/* "\n" clears it. */
+		return r < 0 ? r : sysfs_write_text(path, driver[0] ? driver : "\n");
+	case PCI_SYSFS_UNBIND:
+	case PCI_SYSFS_BIND:
+		r = driver_dir(root, driver, dir, sizeof(dir));
+		if (r == 0)
+			r = sysfs_path(path, sizeof(path), "%s/%s", dir,
+				       op == PCI_SYSFS_BIND ? "bind" : "unbind");
+		return r < 0 ? r : sysfs_write_text(path, bdf);
+	case PCI_SYSFS_PROBE:
+		r = sysfs_path(path, sizeof(path), "%s/bus/pci/drivers_probe", sysfs_root(root));
+		return r < 0 ? r : sysfs_write_text(path, bdf);
+	}
+	return -EINVAL;
+}
+
+static int do_write(const char *root, enum pci_sysfs_write_op op, const char *bdf,
+		    const char *driver)
+{
+	if (writer && !root)
+		return writer(op, bdf, driver);
+	return pci_sysfs_write(root, op, bdf, driver);
 }
 
 static int driver_attr_write(const char *root, const char *driver, const char *attr,
 			     const char *bdf)
 {
-	char path[PATH_MAX];
-	int r;
-
-	r = sysfs_path(path, sizeof(path), "%s/bus/pci/drivers/%s/%s", sysfs_root(root), driver, attr);
-	if (r < 0)
-		return r;
-	return sysfs_write_text(path, bdf);
+	return do_write(root, strcmp(attr, "bind") == 0 ? PCI_SYSFS_BIND : PCI_SYSFS_UNBIND, bdf,
+			driver);
 }
 
 static int probe(const char *root, const char *bdf)
 {
-	char path[PATH_MAX];
-	int r;
-
-	r = bus_path(root, path, sizeof(path), "drivers_probe");
-	if (r < 0)
-		return r;
-	return sysfs_write_text(path, bdf);
+	return do_write(root, PCI_SYSFS_PROBE, bdf, "");
 }
 
-static int set_override(const char *dir, const char *driver)
+static int set_override(const char *root, const char *bdf, const char *driver)
 {
-	char path[PATH_MAX];
-	int r;
-
-	r = sysfs_path(path, sizeof(path), "%s/driver_override", dir);
-	if (r < 0)
-		return r;
-	/* "\n" clears it. */
-	return sysfs_write_text(path, driver[0] ? driver : "\n");
+	return do_write(root, PCI_SYSFS_OVERRIDE, bdf, driver);
 }
 
 static void sleep_ms(long ms)
@@ -93,7 +130,6 @@ int pci_sysfs_bind_vfio(const char *root, const char *bdf, struct pci_driver_bin
 {
 	struct pci_driver_binding b = { 0 };
 	char dir[PATH_MAX], path[PATH_MAX], cdev[PCI_NAME_MAX];
-	struct stat st;
 	int r;
 
 	r = sysfs_pci_device_dir(root, bdf, dir, sizeof(dir));
@@ -112,12 +148,10 @@ int pci_sysfs_bind_vfio(const char *root, const char *bdf, struct pci_driver_bin
 		b.driver_override[0] = '\0';
 
 	if (strcmp(b.driver, VFIO_PCI) != 0) {
-		r = bus_path(root, path, sizeof(path), "drivers/" VFIO_PCI);
+		r = driver_dir(root, VFIO_PCI, path, sizeof(path));
 		if (r < 0)
-			return r;
-		if (stat(path, &st) < 0)
-			return -ENODEV; /* vfio-pci is not loaded */
-		r = set_override(dir, VFIO_PCI);
+			return r; /* -ENODEV: vfio-pci is not loaded */
+		r = set_override(root, bdf, VFIO_PCI);
 		if (r < 0)
 			return r;
 		if (b.driver[0]) {
@@ -176,7 +210,7 @@ int pci_sysfs_restore_driver(const char *root, const struct pci_driver_binding *
 		if (r < 0)
 			return r;
 	}
-	r = set_override(dir, saved->driver_override);
+	r = set_override(root, saved->bdf, saved->driver_override);
 	if (r < 0)
 		return r;
 	if (!saved->driver[0])
@@ -220,7 +254,7 @@ int pci_sysfs_rebind_vfio(const char *root, const char *bdf)
 	if (strcmp(override, "(null)") == 0)
 		override[0] = '\0';
 	/* Back to vfio-pci, whatever else matches the device. */
-	r = set_override(dir, VFIO_PCI);
+	r = set_override(root, bdf, VFIO_PCI);
 	if (r < 0)
 		return r;
 	/* Blocks until every fd of the device is closed. */
@@ -231,6 +265,6 @@ int pci_sysfs_rebind_vfio(const char *root, const char *bdf)
 		r = probe(root, bdf);
 	if (r == 0)
 		r = wait_driver(dir, VFIO_PCI);
-	q = set_override(dir, override);
+	q = set_override(root, bdf, override);
 	return r < 0 ? r : q;
 }

@@ -84,6 +84,29 @@ int pci_sysfs_assignable_known(const char *root, const char *bdf,
 			       const enum pci_msi_isolation *isolation,
 			       struct pci_assignability *out);
 
+/*
+ * The four sysfs writes binding is made of. pci_sysfs_write() checks the BDF
+ * (an existing PCI device) and the driver name (an existing driver for BIND
+ * and UNBIND; a valid name or "" to clear for OVERRIDE) before writing. By
+ * default the functions below write themselves; a process whose own view of
+ * sysfs is read-only (viommud under its unit) hands the writes to a helper
+ * with pci_sysfs_set_writer(). Not for a fake root: tests write directly.
+ */
+enum pci_sysfs_write_op {
+	PCI_SYSFS_OVERRIDE, /* <device>/driver_override = driver ("" clears) */
+	PCI_SYSFS_UNBIND,   /* /sys/bus/pci/drivers/<driver>/unbind = bdf */
+	PCI_SYSFS_BIND,	    /* /sys/bus/pci/drivers/<driver>/bind = bdf */
+	PCI_SYSFS_PROBE,    /* /sys/bus/pci/drivers_probe = bdf */
+};
+
+int pci_sysfs_write(const char *root, enum pci_sysfs_write_op op, const char *bdf,
+		    const char *driver);
+
+typedef int (*pci_sysfs_writer_fn)(enum pci_sysfs_write_op op, const char *bdf,
+				   const char *driver);
+/* Set once, before any thread binds; NULL: write directly again. */
+void pci_sysfs_set_writer(pci_sysfs_writer_fn writer);
+
 /* What pci_sysfs_bind_vfio() found, for pci_sysfs_restore_driver(). */
 struct pci_driver_binding {
 	char bdf[PCI_BDF_MAX];

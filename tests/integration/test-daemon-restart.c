@@ -13,7 +13,8 @@
  * paths and kernel IDs, waits for its owner's Claim, its memory is still
  * pinned, the edu's DMA still lands, events are relayed again, and no stored
  * fd is left unexplained. A corrupt state file turns the VMs' fds into
- * orphans, which ReleaseOrphan frees.
+ * orphans, which ReleaseOrphan frees. So does a state file that pairs a VM
+ * with another VM's iommufd: the VM's context mark is not in it.
  */
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -626,6 +627,107 @@ static void test_corrupt_state(void)
 	CHECK_OK(vc_pins_are(edu_mem, EDU_MEM, 0));
 }
 
+/* A managed VM with `memfd` mapped at IOVA_MOCK and one mock device on it. */
+static char *swap_vm(const char *name, const char *device, int fd)
+{
+	char *path = NULL, *dev = vc_find_device(&c, device);
+
+	CHECK(dev);
+	CHECK_DBUS_OK(&c, create_vm(&c, name, false, &path));
+	CHECK_DBUS_OK(&c, vc_map_memory(&c, path, fd, 0, MEM_SIZE, IOVA_MOCK, RW));
+	CHECK_DBUS_OK(&c, vc_attach_device(&c, path, dev));
+	free(dev);
+	return path;
+}
+
+/* Swaps the "id" of the VMs named a and b in the state file. */
+static void state_swap_ids(const char *state, const char *a, const char *b)
+{
+	struct json_object *root = json_object_from_file(state), *vms_array, *va = NULL, *vb = NULL;
+	int64_t ida, idb;
+
+	CHECK(root && json_object_object_get_ex(root, "vms", &vms_array));
+	for (size_t i = 0; i < json_object_array_length(vms_array); i++) {
+		struct json_object *vm = json_object_array_get_idx(vms_array, i);
+		const char *name = vc_json_str(vm, "name");
+
+		if (strcmp(name, a) == 0)
+			va = vm;
+		else if (strcmp(name, b) == 0)
+			vb = vm;
+	}
+	CHECK(va && vb);
+	ida = (int64_t)vc_json_u64(va, "id");
+	idb = (int64_t)vc_json_u64(vb, "id");
+	json_object_object_add(va, "id", json_object_new_int64(idb));
+	json_object_object_add(vb, "id", json_object_new_int64(ida));
+	CHECK(json_object_to_file(state, root) == 0);
+	json_object_put(root);
+}
+
+/*
+ * Two VMs alike in every ID (IOAS 1, the same mapping, a device each), each
+ * paired in the state file with the other's iommufd. Each IOAS answers, so
+ * only the context mark tells them apart: neither is adopted, both contexts
+ * stay orphans (their pins held) until released.
+ */
+static void test_swapped_contexts(void)
+{
+	const char *state = getenv("VIOMMUD_STATE");
+	char *a, *b, prefix[32], **list = NULL;
+	unsigned int id_a = 0, id_b = 0;
+	uint8_t *mem_a, *mem_b;
+	int fd_a, fd_b;
+	pid_t pid;
+
+	CHECK(state);
+	fd_a = memfd_create("itest-swap-a", MFD_CLOEXEC);
+	fd_b = memfd_create("itest-swap-b", MFD_CLOEXEC);
+	CHECK(fd_a >= 0 && fd_b >= 0);
+	CHECK(ftruncate(fd_a, MEM_SIZE) == 0 && fallocate(fd_a, 0, 0, MEM_SIZE) == 0);
+	CHECK(ftruncate(fd_b, MEM_SIZE) == 0 && fallocate(fd_b, 0, 0, MEM_SIZE) == 0);
+	mem_a = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd_a, 0);
+	mem_b = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd_b, 0);
+	CHECK(mem_a != MAP_FAILED && mem_b != MAP_FAILED);
+	vc_close(&c);
+	CHECK_OK(vc_connect(&c, NULL));
+	a = swap_vm("swap-a", "selftest0", fd_a);
+	b = swap_vm("swap-b", "selftest1", fd_b);
+	CHECK(sscanf(a, VC_ROOT "/vm/%u", &id_a) == 1 && sscanf(b, VC_ROOT "/vm/%u", &id_b) == 1);
+	CHECK_OK(vc_pins_are(mem_a, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem_b, MEM_SIZE, 1));
+	/* This connection outlives the kill: nothing tears them down first. */
+	pid = daemon_pid();
+	CHECK(pid > 0 && kill(pid, SIGSTOP) == 0);
+	state_swap_ids(state, "swap-a", "swap-b");
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(wait_daemon(pid) > 0);
+	vc_close(&c);
+	CHECK_OK(vc_connect(&c, NULL));
+	CHECK_DBUS_OK(&c, vc_list(&c, "ListVms", &list));
+	for (char **p = list; p && *p; p++)
+		CHECK(strcmp(*p, a) != 0 && strcmp(*p, b) != 0);
+	vc_strv_free(list);
+	snprintf(prefix, sizeof(prefix), "vm%u.iommufd", id_a);
+	CHECK_EQ(orphan_count(prefix), 1);
+	snprintf(prefix, sizeof(prefix), "vm%u.iommufd", id_b);
+	CHECK_EQ(orphan_count(prefix), 1);
+	CHECK_OK(vc_pins_are(mem_a, MEM_SIZE, 1));
+	CHECK_OK(vc_pins_are(mem_b, MEM_SIZE, 1));
+	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s", prefix));
+	snprintf(prefix, sizeof(prefix), "vm%u.iommufd", id_a);
+	CHECK_DBUS_OK(&c, vc_call(&c, VC_ROOT, VC_MANAGER, "ReleaseOrphan", NULL, "s", prefix));
+	CHECK_OK(vc_pins_are(mem_a, MEM_SIZE, 0));
+	CHECK_OK(vc_pins_are(mem_b, MEM_SIZE, 0));
+	CHECK_EQ(orphan_count(""), 0);
+	munmap(mem_a, MEM_SIZE);
+	munmap(mem_b, MEM_SIZE);
+	close(fd_a);
+	close(fd_b);
+	free(a);
+	free(b);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
@@ -636,6 +738,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_kill_loop),
 		CHECK_CASE(test_upgrade_signal),
 		CHECK_CASE(test_corrupt_state),
+		CHECK_CASE(test_swapped_contexts),
 	};
 	int status;
 

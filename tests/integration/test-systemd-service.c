@@ -2,7 +2,8 @@
 /*
  * viommud.service as installed from its .deb, under systemd 252 as PID 1
  * (run-systemd, drop-in WatchdogSec=4s and TimeoutAbortSec=2s; config
- * {"mock_devices": 2, "claim_grace_seconds": 30}). What the stand-in service
+ * {"mock_devices": 2, "claim_grace_seconds": 30, "allowed_devices":
+ * ["1234:11e8"]}). What the stand-in service
  * manager could not show:
  *
  *  - a watchdog restart (the daemon SIGSTOPped until WatchdogSec runs out)
@@ -17,20 +18,32 @@
  *  - a crash loop (40 kill -9 as fast as it comes back): no start limit
  *    fails the unit, so systemd keeps the fd store, and the VM;
  *  - dpkg --purge: the service stops (VMs torn down, pins released) and
- *    nothing of the package is left but the group.
+ *    nothing of the package is left but the group;
+ *  - /sys is read-only in the daemon's mount namespace (no device's remove
+ *    or drivers_probe); BindVfio and UnbindVfio on the edu work through
+ *    viommud-sysfs-helper, which refuses a bad BDF, driver or write, and
+ *    whose socket refuses a user other than root.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "client.h"
+#include "edu.h"
 #include "iommufd.h"
+#include "pci-sysfs.h"
 #include "service-manager.h"
 
 #define UNIT "viommud.service"
@@ -121,6 +134,133 @@ static void check_vm_kept(void)
 	free(now);
 	CHECK_EQ(orphan_count(), 0);
 	CHECK_OK(vc_pins_are(mem, MEM_SIZE, 1));
+}
+
+/* The errno of opening path for writing inside the daemon's mount namespace
+ * (0: it opened), from a child that joined it. */
+static int open_in_daemon_ns(const char *path)
+{
+	char ns[64];
+	int status = 0;
+	pid_t child;
+
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)sm_daemon_pid());
+	child = fork();
+	if (child == 0) {
+		int nsfd = open(ns, O_RDONLY | O_CLOEXEC), fd;
+
+		if (nsfd < 0 || setns(nsfd, CLONE_NEWNS) < 0)
+			_exit(255);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		_exit(fd >= 0 ? 0 : errno);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* One Write to the helper as root: 0 or the negative errno it answered. */
+static int helper_write(uint32_t op, const char *bdf, const char *driver)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/run/viommud-sysfs.sock" };
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	sd_bus *bus = NULL;
+	int fd, r;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		return -errno;
+	r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_fd(bus, fd, fd);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r >= 0)
+		r = sd_bus_call_method(bus, NULL, "/org/viommu1/SysfsHelper",
+				       "org.viommu1.SysfsHelper", "Write", &error, NULL, "uss", op,
+				       bdf, driver);
+	if (r < 0 && sd_bus_error_is_set(&error)) {
+		check_note("helper: %s", error.message);
+		r = -sd_bus_error_get_errno(&error);
+	}
+	sd_bus_error_free(&error);
+	sd_bus_flush_close_unref(bus);
+	return r;
+}
+
+static bool helper_journal_has(const char *text)
+{
+	FILE *p = popen("journalctl -b -u 'viommud-sysfs@*' -o cat --no-pager", "r");
+	char line[1024];
+	bool found = false;
+
+	if (!p)
+		return false;
+	while (fgets(line, sizeof(line), p))
+		found = found || strstr(line, text);
+	pclose(p);
+	return found;
+}
+
+static char *device_driver(const char *dev)
+{
+	char *driver = NULL;
+
+	CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &driver));
+	return driver;
+}
+
+static void test_sysfs_helper(void)
+{
+	struct pci_sysfs_device edu;
+	char path[256], line[128], *dev, *driver;
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	pid_t child;
+	int status = 0;
+
+	CHECK_OK(pci_sysfs_find(NULL, EDU_VENDOR, EDU_DEVICE, &edu));
+	/* The daemon can write no attribute of any device, nor bind by itself. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", edu.bdf);
+	CHECK_EQ(open_in_daemon_ns(path), EROFS);
+	CHECK_EQ(open_in_daemon_ns("/sys/bus/pci/drivers_probe"), EROFS);
+	/* Yet binding works, through the helper. */
+	dev = vc_find_device(&c, edu.bdf);
+	CHECK(dev);
+	CHECK_DBUS_OK(&c, vc_call(&c, dev, VC_DEVICE, "BindVfio", NULL, ""));
+	driver = device_driver(dev);
+	CHECK_STREQ(driver, "vfio-pci");
+	free(driver);
+	snprintf(line, sizeof(line), "driver_override %s vfio-pci: done", edu.bdf);
+	CHECK(helper_journal_has(line));
+	CHECK_DBUS_OK(&c, vc_call(&c, dev, VC_DEVICE, "UnbindVfio", NULL, ""));
+	for (int i = 0; i < 250; i++) {
+		driver = device_driver(dev);
+		if (strcmp(driver, edu.driver) == 0)
+			break;
+		free(driver);
+		driver = NULL;
+		nanosleep(&ms, NULL);
+	}
+	CHECK(driver);
+	CHECK_STREQ(driver, edu.driver);
+	free(driver);
+	free(dev);
+	/* The helper checks what it is asked. */
+	CHECK_RET(helper_write(PCI_SYSFS_OVERRIDE, "0000:00:1f.7", ""), -ENOENT);
+	CHECK_RET(helper_write(PCI_SYSFS_BIND, edu.bdf, "../../../kernel"), -EINVAL);
+	CHECK_RET(helper_write(PCI_SYSFS_BIND, edu.bdf, "no-such-driver"), -ENODEV);
+	CHECK_RET(helper_write(PCI_SYSFS_OVERRIDE, edu.bdf, "a/b"), -EINVAL);
+	CHECK_RET(helper_write(7, edu.bdf, ""), -EINVAL);
+	CHECK_RET(helper_write(PCI_SYSFS_PROBE, "../../devices", ""), -EINVAL);
+	/* Only root reaches it. */
+	child = fork();
+	if (child == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(255);
+		_exit(helper_write(PCI_SYSFS_PROBE, edu.bdf, "") == -EACCES ? 0 : 1);
+	}
+	CHECK(child > 0 && waitpid(child, &status, 0) == child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static void test_setup(void)
@@ -312,6 +452,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_setup),
 		CHECK_CASE(test_watchdog),
 		CHECK_CASE(test_reload),
+		CHECK_CASE(test_sysfs_helper),
 		CHECK_CASE(test_upgrade_signal),
 		CHECK_CASE(test_stop_start),
 		CHECK_CASE(test_socket_activation),

@@ -27,6 +27,11 @@ VTABLES = {
     'fault_queue_vtable': 'org.viommu1.FaultQueue',
 }
 
+# Not part of org.viommu1: the sysfs helper's peer-to-peer interface, whose
+# members viommud-sysfs-helper(8) names as "*Member(" (checked below).
+ELSEWHERE = {'helper_vtable': 'viommud-sysfs-helper.8.scd'}
+elsewhere_members = []  # (page, member name)
+
 MEMBER_RE = re.compile(r'\bSD_BUS_(METHOD\w*|(?:WRITABLE_)?PROPERTY|SIGNAL\w*)\s*\(')
 
 
@@ -94,6 +99,11 @@ def read_vtables(daemon_dir):
         for m in re.finditer(r'const\s+sd_bus_vtable\s+(\w+)\s*\[\]\s*=\s*\{(.*?)\n\};',
                              text, re.S):
             table, body = m.group(1), m.group(2)
+            if table in ELSEWHERE:
+                for mm in MEMBER_RE.finditer(body):
+                    elsewhere_members.append((ELSEWHERE[table],
+                                              c_string(macro_args(body, mm.end() - 1)[0])))
+                continue
             if table not in VTABLES:
                 bail(f'{path}: vtable {table} is not mapped to an interface in {sys.argv[0]}')
             if VTABLES[table] in found:
@@ -250,6 +260,11 @@ def main():
             kind = {'(': 'method', ' (': 'signal'}.get(m.group(2), 'property')
             checks.append((f'documented {kind} {iface}.{m.group(1)} exists',
                            (kind, m.group(1)) in known, ''))
+    for page_name, name in elsewhere_members:
+        path = os.path.join(os.path.dirname(sys.argv[2]), page_name)
+        text = open(path, encoding='utf-8').read() if os.path.exists(path) else ''
+        checks.append((f'{name} is documented in {page_name}', f'*{name}(' in text,
+                       f'no "*{name}(" in {path}'))
     print(f'1..{len(checks)}')
     for i, (name, ok, diag) in enumerate(checks, 1):
         print(f'{"ok" if ok else "not ok"} {i} - {name}')

@@ -38,6 +38,7 @@ struct test_server {
 	int attached;
 	size_t ngone;
 	char gone[MAX_GONE][SERVER_PEER_ID_MAX];
+	unsigned int whoamis; /* Whoami handler runs */
 };
 
 static struct test_server *current; /* the method handlers reach it here */
@@ -57,9 +58,11 @@ static int method_echo(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_whoami(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+	struct test_server *t = userdata;
 	struct server_peer peer;
 	int r;
 
+	t->whoamis++;
 	r = server_peer(m, &peer);
 	if (r < 0)
 		return r;
@@ -985,6 +988,78 @@ static void test_system_bus(void)
 	CHECK_EQ(check_count_fds(), fds);
 }
 
+/*
+ * A new system-bus caller waits for the bus daemon to say who it is; the
+ * loop does not. With the bus daemon stopped after the call reached us, a
+ * private-socket client is answered while that call is held (its handler has
+ * not run), and it runs, with the right caller, once the bus answers.
+ */
+static void test_system_bus_slow_credentials(void)
+{
+	struct test_server t;
+	struct server_peer peer;
+	struct pending held = { 0 }, echo = { 0 };
+	sd_bus *known = NULL, *fresh = NULL, *p2p, *server_bus;
+	char address[256], fresh_name[SERVER_PEER_ID_MAX];
+	const char *unique, *id;
+	uint32_t uid;
+	struct pollfd pfd = { .events = POLLIN };
+	pid_t daemon;
+	int r;
+
+	if (access("/usr/bin/dbus-daemon", X_OK) < 0 && access("/bin/dbus-daemon", X_OK) < 0)
+		check_skip("dbus-daemon is not installed");
+	test_server_init(&t);
+	daemon = dbus_daemon_start(t.dir, address, sizeof(address));
+	CHECK(daemon > 0);
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
+	r = test_server_start(&t, t.path, SERVER_BUS_SYSTEM, &t.server);
+	if (r < 0)
+		dbus_daemon_stop(daemon);
+	CHECK_OK(r);
+	CHECK(sd_bus_open_system(&known) >= 0);
+	CHECK(sd_bus_open_system(&fresh) >= 0);
+	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+	whoami(&t, known, "org.viommu1", &peer);
+	server_bus = server_peer_bus(t.server, peer.id);
+	CHECK(server_bus);
+	pfd.fd = sd_bus_get_fd(server_bus);
+	CHECK(pfd.fd >= 0);
+	CHECK(sd_bus_get_unique_name(fresh, &unique) >= 0);
+	snprintf(fresh_name, sizeof(fresh_name), "%s", unique);
+
+	t.whoamis = 0;
+	call_async(fresh, "org.viommu1", &held, "Whoami", NULL);
+	CHECK(sd_bus_flush(fresh) >= 0);
+	/* The call is in the server's socket: then the bus daemon stops. */
+	CHECK(poll(&pfd, 1, 5000) == 1);
+	CHECK(kill(daemon, SIGSTOP) == 0);
+	p2p = client_connect(t.path);
+	call_async(p2p, NULL, &echo, "Echo", "s", "meanwhile");
+	r = pump(&t, &p2p, 1, pending_done, &echo);
+	kill(daemon, SIGCONT);
+	if (!r || t.whoamis)
+		dbus_daemon_stop(daemon); /* a failed check must not leave it running */
+	CHECK(r);
+	CHECK(!sd_bus_message_is_method_error(echo.reply, NULL));
+	CHECK_EQ(t.whoamis, 0);
+	CHECK(pump(&t, &fresh, 1, pending_done, &held));
+	CHECK(!sd_bus_message_is_method_error(held.reply, NULL));
+	CHECK(sd_bus_message_read(held.reply, "us", &uid, &id) >= 0);
+	CHECK_EQ(uid, geteuid());
+	CHECK_STREQ(id, fresh_name);
+	CHECK_EQ(t.whoamis, 1);
+	pending_clear(&held);
+	pending_clear(&echo);
+	sd_bus_flush_close_unref(p2p);
+	sd_bus_flush_close_unref(known);
+	sd_bus_flush_close_unref(fresh);
+	server_free(t.server);
+	t.server = NULL;
+	dbus_daemon_stop(daemon);
+	test_server_fini(&t);
+}
+
 /* The bus daemon dies: every client seen there is gone, the private
  * socket keeps serving. */
 static void test_system_bus_lost(void)
@@ -1045,6 +1120,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_garbage_peer),
 		CHECK_CASE(test_system_bus),
 		CHECK_CASE(test_system_bus_lost),
+		CHECK_CASE(test_system_bus_slow_credentials),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The files of units/ as they are installed: prints TAP.
 
-- `systemd-analyze verify` accepts viommud.service (as configured by meson)
-  and viommud.socket without a word of warning. verify wants ExecStart's
+- `systemd-analyze verify` accepts viommud.service (as configured by meson),
+  viommud.socket, viommud-sysfs.socket and an instance of
+  viommud-sysfs@.service without a word of warning. verify wants ExecStart's
   binary to exist, so the copy it checks runs the daemon from the build
   tree; nothing else is changed. The Documentation= pages are in man/.
-- `systemd-analyze security --offline=yes` rates the service, and README.md
-  records that rating ("systemd-analyze security: N.N (WORD)").
+- `systemd-analyze security --offline=yes` rates the service and the sysfs
+  helper's, and README.md records both ratings.
 - systemd-sysusers and systemd-tmpfiles, run on a scratch root, create the
   group viommu and the directories with their modes.
 - dbus-daemon accepts the busconfig, and on a bus of its own with the built
@@ -47,17 +48,31 @@ def verify(analyze, service, socket, daemon, installed, mandir, tmp):
     with open(os.path.join(units, 'viommud.service'), 'w', encoding='utf-8') as f:
         f.write(text.replace(f'ExecStart={installed} ', f'ExecStart={daemon} '))
     shutil.copy(socket, units)
+    # The sysfs helper: its socket, and its service as an instance.
+    shutil.copy(helper_socket(socket), units)
+    text = open(helper_service(service), encoding='utf-8').read()
+    installed_helper = os.path.join(os.path.dirname(os.path.dirname(installed)), 'libexec',
+                                    'viommud-sysfs-helper')
+    if f'ExecStart={installed_helper}\n' not in text:
+        check('the configured helper service runs ' + installed_helper, False,
+              'ExecStart= does not name it')
+        return
+    built_helper = os.path.join(os.path.dirname(daemon), 'viommud-sysfs-helper')
+    with open(os.path.join(units, 'viommud-sysfs@.service'), 'w', encoding='utf-8') as f:
+        f.write(text.replace(f'ExecStart={installed_helper}\n', f'ExecStart={built_helper}\n'))
 
     # Documentation= is checked against man/ below, not with man(1), which
     # would need the pages built and man-db installed.
     argv = [analyze, 'verify', '--man=no',
-            os.path.join(units, 'viommud.service'), os.path.join(units, 'viommud.socket')]
+            os.path.join(units, 'viommud.service'), os.path.join(units, 'viommud.socket'),
+            os.path.join(units, 'viommud-sysfs.socket'),
+            os.path.join(units, 'viommud-sysfs@1.service')]
     p = run(argv, cwd=units)
     out = (p.stdout + p.stderr).strip()
     check('systemd-analyze verify: no error, no warning', p.returncode == 0 and not out,
           f'exit {p.returncode}: {out}')
 
-    for unit in (service, socket):
+    for unit in (service, socket, helper_socket(socket), helper_service(service)):
         for name, section in re.findall(r'man:([\w.-]+)\((\d)\)',
                                         open(unit, encoding='utf-8').read()):
             page = os.path.join(mandir, f'{name}.{section}.scd')
@@ -65,15 +80,24 @@ def verify(analyze, service, socket, daemon, installed, mandir, tmp):
                   os.path.exists(page))
 
 
-def security(analyze, service, readme):
+def helper_socket(socket):
+    return os.path.join(os.path.dirname(socket), 'viommud-sysfs.socket')
+
+
+def helper_service(service):
+    return os.path.join(os.path.dirname(service), 'viommud-sysfs@.service')
+
+
+def security(analyze, service, readme, label='systemd-analyze security'):
     p = run([analyze, 'security', '--offline=yes', '--no-pager', service])
-    m = re.search(r'Overall exposure level for viommud\.service: ([0-9.]+) (\w+)', p.stdout)
-    check('systemd-analyze security rates the service offline',
+    name = re.escape(os.path.basename(service)).replace('@', '@\w*')
+    m = re.search(r'Overall exposure level for ' + name + r': ([0-9.]+) (\w+)', p.stdout)
+    check(f'systemd-analyze security rates {os.path.basename(service)} offline',
           p.returncode == 0 and m and not p.stderr.strip(),
-          f'exit {p.returncode}: {p.stderr.strip()}')
+          f'exit {p.returncode}: {p.stderr.strip()} {p.stdout[-300:]}')
     if not m:
         return
-    want = f'systemd-analyze security: {m.group(1)} ({m.group(2)})'
+    want = f'{label}: {m.group(1)} ({m.group(2)})'
     text = open(readme, encoding='utf-8').read()
     check(f'README.md records "{want}"', want in text,
           'update the score in README.md\'s "Running under systemd" section')
@@ -230,6 +254,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix='viommud-units-') as tmp:
         verify(analyze, service, socket, daemon, installed, mandir, tmp)
         security(analyze, service, os.path.join(src, 'README.md'))
+        security(analyze, helper_service(service), os.path.join(src, 'README.md'),
+                 'systemd-analyze security of the sysfs helper')
         sysusers_tmpfiles(src, tmp)
         busconfig(src, tmp, daemon)
     print(f'1..{len(results)}')
