@@ -41,11 +41,12 @@
  * interleaved in chunks so that drift hits both. Nothing here fails on speed:
  * the exit status is 1 only for an error (a failed call, a wrong result).
  * Needs the daemon's config to have "mock_devices": 64, "fast_path_users": [0]
- * and "quota_vms_per_uid" above 1000 (bench/meson.build passes them), and,
- * for row f, an RLIMIT_NOFILE above 1000 (it runs under prlimit, as the unit's
+ * and "quota_vms_per_uid" above 4096 (bench/meson.build passes them), and,
+ * for row f, an RLIMIT_NOFILE above 4096 (it runs under prlimit, as the unit's
  * LimitNOFILE=65536). Row f runs first, so that memory the other rows free
  * cannot hide what the VMs take; the table shows the rows in order.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -68,6 +69,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-id128.h>
+
 #include "client.h"
 #include "iommufd.h"
 #include "selftest.h"
@@ -82,6 +85,7 @@
 #define CALL_TIMEOUT_USEC (120 * 1000 * 1000ull)
 
 static bool quick;
+static bool host; /* --host: rows a and g, no IOMMU */
 static struct vc c; /* the private-socket connection the rows share */
 
 /* --- errors: the only thing that changes the exit status --- */
@@ -543,14 +547,29 @@ static void ping(sd_bus *bus, const char *destination)
 /* The size of the daemon's state file ($VIOMMUD_STATE, from run-daemon),
  * which it rewrites before and after every call that changes state; -1 when
  * unknown. */
+/* The state on disk: the manifest and every VM's file (state.json.d). */
 static long long state_file_bytes(void)
 {
 	const char *path = getenv("VIOMMUD_STATE");
+	char dir[512], file[1024];
+	long long total;
+	struct dirent *e;
 	struct stat st;
+	DIR *dp;
 
 	if (!path || stat(path, &st) < 0)
 		return -1;
-	return (long long)st.st_size;
+	total = (long long)st.st_size;
+	snprintf(dir, sizeof(dir), "%s.d", path);
+	dp = opendir(dir);
+	while (dp && (e = readdir(dp))) {
+		snprintf(file, sizeof(file), "%s/%s", dir, e->d_name);
+		if (e->d_name[0] != '.' && stat(file, &st) == 0)
+			total += (long long)st.st_size;
+	}
+	if (dp)
+		closedir(dp);
+	return total;
 }
 
 static long long state_bytes_d = -1, state_bytes_f = -1;
@@ -804,17 +823,92 @@ static void raw_server_stop(struct raw_server *s)
 	s->pid = 0;
 }
 
-static struct raw_server raw;
+/* The minimal sd-bus twin: a process serving peer-to-peer D-Bus with no
+ * object at all (sd-bus answers Peer.Ping itself), one connection at a time,
+ * as viommud's private socket does but without viommud. */
+static void sdbus_server_serve(int fd)
+{
+	sd_bus *bus = NULL;
+	sd_id128_t id;
+	int r = sd_id128_randomize(&id);
+
+	if (r >= 0)
+		r = sd_bus_new(&bus);
+	if (r >= 0)
+		r = sd_bus_set_fd(bus, fd, fd);
+	if (r >= 0)
+		r = sd_bus_set_server(bus, 1, id);
+	if (r >= 0)
+		r = sd_bus_negotiate_fds(bus, 1);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	while (r >= 0) {
+		r = sd_bus_process(bus, NULL);
+		if (r == 0)
+			r = sd_bus_wait(bus, UINT64_MAX);
+	}
+	if (bus)
+		sd_bus_flush_close_unref(bus);
+	else
+		close(fd);
+}
+
+static void sdbus_server_start(struct raw_server *s)
+{
+	int lfd;
+
+	memset(s, 0, sizeof(*s));
+	s->addr.sun_family = AF_UNIX;
+	snprintf(s->addr.sun_path + 1, sizeof(s->addr.sun_path) - 1, "viommu-bench-sdbus-%d",
+		 (int)getpid());
+	s->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				  strlen(s->addr.sun_path + 1));
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	MUST(lfd >= 0 ? 0 : -errno);
+	MUST(bind(lfd, (struct sockaddr *)&s->addr, s->addr_len) == 0 ? 0 : -errno);
+	MUST(listen(lfd, 128) == 0 ? 0 : -errno);
+	fflush(stdout);
+	s->pid = fork();
+	MUST(s->pid >= 0 ? 0 : -errno);
+	if (s->pid == 0) {
+		for (;;) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd < 0 && errno == EINTR)
+				continue;
+			if (fd < 0)
+				_exit(1);
+			sdbus_server_serve(fd);
+		}
+	}
+	close(lfd);
+}
+
+/* A client connection to the minimal sd-bus twin. */
+static sd_bus *connect_sdbus_twin(const struct raw_server *s)
+{
+	sd_bus *bus = NULL;
+	int fd = raw_connect(s);
+
+	MUST(sd_bus_new(&bus));
+	MUST(sd_bus_set_fd(bus, fd, fd));
+	MUST(sd_bus_negotiate_fds(bus, 1));
+	MUST(sd_bus_start(bus));
+	return bus;
+}
+
+static struct raw_server raw, twin;
 static uint8_t raw_buf[4096];
 
 static void row_a(void)
 {
 	const int warm = quick ? 50 : 300, iters = quick ? 400 : 3000, chunk = 100;
-	struct samples p2p = { 0 }, rawt = { 0 }, bus = { 0 };
-	struct stats sp, sr, sb;
+	struct samples p2p = { 0 }, rawt = { 0 }, bus = { 0 }, mini = { 0 };
+	struct stats sp, sr, sb, sm;
 	struct vc sys = { 0 };
 	bool have_bus = getenv("DBUS_SYSTEM_BUS_ADDRESS") != NULL;
 	struct json_object *j = jrow('a');
+	sd_bus *twin_bus = connect_sdbus_twin(&twin);
 	int fd;
 
 	progress("a: Peer.Ping over the private socket, a raw AF_UNIX twin%s",
@@ -829,6 +923,7 @@ static void row_a(void)
 	for (int i = 0; i < warm; i++) {
 		ping(c.bus, NULL);
 		raw_call(&raw, fd, raw_buf);
+		ping(twin_bus, NULL);
 		if (have_bus)
 			ping(sys.bus, VC_BUS_NAME);
 	}
@@ -845,6 +940,12 @@ static void row_a(void)
 			raw_call(&raw, fd, raw_buf);
 			samples_add(&rawt, now_ns() - t0);
 		}
+		for (int i = 0; i < chunk; i++) {
+			uint64_t t0 = now_ns();
+
+			ping(twin_bus, NULL);
+			samples_add(&mini, now_ns() - t0);
+		}
 		for (int i = 0; have_bus && i < chunk; i++) {
 			uint64_t t0 = now_ns();
 
@@ -853,16 +954,23 @@ static void row_a(void)
 		}
 	}
 	close(fd);
+	sd_bus_flush_close_unref(twin_bus);
 	sp = stats_of(&p2p);
 	sr = stats_of(&rawt);
+	sm = stats_of(&mini);
 	line_ratio('a', "Peer.Ping p50, private socket vs raw", UNIT_TIME, "p2p", sp.p50, "raw",
-		   sr.p50, 2.0);
+		   sr.p50, 1.6);
+	line_ratio('a', "Peer.Ping p50, private socket vs sd-bus", UNIT_TIME, "p2p", sp.p50,
+		   "sd-bus", sm.p50, 1.05);
+	line_ratio('a', "Peer.Ping p50, sd-bus vs raw", UNIT_TIME, "sd-bus", sm.p50, "raw",
+		   sr.p50, NAN);
 	line_ratio('a', "Peer.Ping p99, private socket vs raw", UNIT_TIME, "p2p", sp.p99, "raw",
 		   sr.p99, NAN);
 	line_ratio('a', "Peer.Ping calls/s, private socket vs raw", UNIT_RATE, "p2p", sp.per_sec,
 		   "raw", sr.per_sec, NAN);
 	jput(j, "p2p", jstats(&sp));
 	jput(j, "raw", jstats(&sr));
+	jput(j, "sdbus", jstats(&sm));
 	if (have_bus) {
 		sb = stats_of(&bus);
 		line_ratio('a', "Peer.Ping p50, system bus vs raw", UNIT_TIME, "bus", sb.p50, "raw",
@@ -883,6 +991,7 @@ static void row_a(void)
 	samples_free(&p2p);
 	samples_free(&rawt);
 	samples_free(&bus);
+	samples_free(&mini);
 }
 
 /* --- row b: batched invalidation --- */
@@ -1591,16 +1700,18 @@ static bool wait_no_vms(int seconds)
 
 static void row_f(pid_t daemon)
 {
-	static const int full_steps[] = { 1, 100, 1000 }, quick_steps[] = { 1, 10, 100 };
+	/* CreateVm is compared over each pair of steps ending in a hundred:
+	 * 901-1000 and 3997-4096 against 2-100. */
+	static const int full_steps[] = { 1, 100, 900, 1000, 3996, 4096 },
+			 quick_steps[] = { 1, 10, 90, 100, 390, 400 };
 	const int *steps = quick ? quick_steps : full_steps;
-	const int nsteps = 3, max_vms = steps[nsteps - 1];
+	const int nsteps = 6, max_vms = steps[nsteps - 1];
 	struct json_object *j = jrow('f'), *jsteps = json_object_new_array();
 	struct vc idle = { 0 };
 	uint64_t base_d, base_x;
 	int *fds, made = 0;
 
-	progress("f: the daemon's VmRSS per idle VM at %d, %d and %d VMs", steps[0], steps[1],
-		 steps[2]);
+	progress("f: the daemon's VmRSS per idle VM and CreateVm, up to %d VMs", max_vms);
 	MUST_TRUE(jsteps);
 	raise_nofile((rlim_t)max_vms + 256);
 	fds = calloc((size_t)max_vms, sizeof(*fds));
@@ -1680,12 +1791,11 @@ static void row_f(pid_t daemon)
 	jput(j, "baseline_self_kib", json_object_new_uint64(base_x));
 	jput(j, "steps", jsteps);
 
-	/* CreateVm at the last step against the first: the cost that grows with
-	 * the VMs (the state file is the whole model, rewritten per call). */
-	{
-		struct json_object *steps_arr = jsteps;
-		struct json_object *first = json_object_array_get_idx(steps_arr, 1);
-		struct json_object *last = json_object_array_get_idx(steps_arr, nsteps - 1);
+	/* CreateVm late against early: what a commit costs as the VMs grow (a
+	 * commit writes the VM it changed, not the model). */
+	for (int k = 3; k < nsteps; k += 2) {
+		struct json_object *first = json_object_array_get_idx(jsteps, 1);
+		struct json_object *last = json_object_array_get_idx(jsteps, (size_t)k);
 		struct json_object *cf, *cl, *pf, *pl;
 		char what[64];
 
@@ -1694,9 +1804,9 @@ static void row_f(pid_t daemon)
 		    json_object_object_get_ex(cf, "p50_ns", &pf) &&
 		    json_object_object_get_ex(cl, "p50_ns", &pl)) {
 			snprintf(what, sizeof(what), "CreateVm p50, VMs %d-%d vs %d-%d",
-				 steps[nsteps - 2] + 1, steps[nsteps - 1], steps[0] + 1, steps[1]);
+				 steps[k - 1] + 1, steps[k], steps[0] + 1, steps[1]);
 			line_ratio('f', what, UNIT_TIME, "late", json_object_get_double(pl), "early",
-				   json_object_get_double(pf), NAN);
+				   json_object_get_double(pf), 1.2);
 		}
 	}
 
@@ -1720,9 +1830,9 @@ static void row_f(pid_t daemon)
 static void row_g(void)
 {
 	const int warm = quick ? 10 : 50, iters = quick ? 50 : 500, chunk = 25;
-	struct samples sd = { 0 }, sx = { 0 };
+	struct samples sd = { 0 }, sx = { 0 }, sm = { 0 };
 	struct json_object *j = jrow('g');
-	struct stats s1, s2;
+	struct stats s1, s2, s3;
 
 	progress("g: connect, authenticate and a first call (Peer.Ping) against a raw connect and "
 		 "request/response");
@@ -1739,6 +1849,16 @@ static void row_g(void)
 		}
 		for (int m = 0; m < chunk; m++) {
 			uint64_t t0 = now_ns(), t1;
+			sd_bus *bus = connect_sdbus_twin(&twin);
+
+			ping(bus, NULL);
+			t1 = now_ns();
+			sd_bus_flush_close_unref(bus);
+			if (i >= warm)
+				samples_add(&sm, t1 - t0);
+		}
+		for (int m = 0; m < chunk; m++) {
+			uint64_t t0 = now_ns(), t1;
 			int fd = raw_connect(&raw);
 
 			raw_call(&raw, fd, raw_buf);
@@ -1750,20 +1870,27 @@ static void row_g(void)
 	}
 	s1 = stats_of(&sd);
 	s2 = stats_of(&sx);
+	s3 = stats_of(&sm);
 	line_ratio('g', "connect+auth+Ping p50", UNIT_TIME, "p2p", s1.p50, "raw", s2.p50, NAN);
 	line_ratio('g', "connect+auth+Ping p99", UNIT_TIME, "p2p", s1.p99, "raw", s2.p99, NAN);
+	line_ratio('g', "connect+auth+Ping p50 vs sd-bus", UNIT_TIME, "p2p", s1.p50, "sd-bus",
+		   s3.p50, 1.1);
 	jput(j, "daemon", jstats(&s1));
 	jput(j, "raw", jstats(&s2));
+	jput(j, "sdbus", jstats(&s3));
 	samples_free(&sd);
 	samples_free(&sx);
+	samples_free(&sm);
 }
 
 /* --- main --- */
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: viommu-bench [--quick] [--json PATH|-] [--rows LETTERS]\n"
+	fprintf(f, "usage: viommu-bench [--quick] [--host] [--json PATH|-] [--rows LETTERS]\n"
 		   "  --quick        a short run (a few seconds; smaller sizes in rows c and f)\n"
+		   "  --host         rows a and g only, against a daemon with no IOMMU (the\n"
+		   "                 host's own figures: no TCG in them)\n"
 		   "  --json PATH    also write the results as JSON ('-': to stdout, between\n"
 		   "                 marker lines)\n"
 		   "  --rows abc..   only these rows (default: all, a to g)\n"
@@ -1787,6 +1914,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			quick = true;
+		} else if (strcmp(argv[i], "--host") == 0) {
+			host = true;
 		} else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
 			json_path = argv[++i];
 		} else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
@@ -1816,7 +1945,11 @@ int main(int argc, char **argv)
 	if (vc_connect(&c, NULL) < 0)
 		die("cannot connect to %s", socket_path);
 	MUST(vc_alive(&c) ? 0 : -EIO);
-	{
+	if (host) {
+		if (rows && strspn(rows, "ag") != strlen(rows))
+			die("--host runs rows a and g only: the others need an IOMMU");
+		rows = rows ? rows : "ag";
+	} else {
 		int fd = iommufd_open();
 
 		if (fd < 0)
@@ -1839,6 +1972,7 @@ int main(int argc, char **argv)
 	if (call_bytes > sizeof(raw_buf) || reply_bytes > sizeof(raw_buf))
 		die("Ping messages larger than %zu bytes", sizeof(raw_buf));
 	raw_server_start(&raw, call_bytes, reply_bytes);
+	sdbus_server_start(&twin);
 
 	if (row_selected(rows, 'a'))
 		row_a();
@@ -1853,6 +1987,7 @@ int main(int argc, char **argv)
 	if (row_selected(rows, 'g'))
 		row_g();
 	raw_server_stop(&raw);
+	raw_server_stop(&twin);
 
 	/* Nothing of ours is left in the daemon. */
 	MUST_TRUE(wait_no_vms(30));
@@ -1871,10 +2006,11 @@ int main(int argc, char **argv)
 		memcpy(lines, sorted, n * sizeof(lines[0]));
 	}
 	printf("\nviommu-bench%s: the daemon's path against the direct path, same run",
-	       quick ? " --quick (short; row c 64 MiB, row f 1/10/100 VMs)" : "");
-	printf("\nguest: %ld CPU(s); Peer.Ping is %zu bytes, its reply %zu (measured on the private "
+	       quick ? " --quick (short; row c 64 MiB, row f up to 400 VMs)" : "");
+	printf("\n%s: %ld CPU(s); Peer.Ping is %zu bytes, its reply %zu (measured on the private "
 	       "socket), and the raw twin moves the same\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), call_bytes, reply_bytes);
+	       host ? "host, no guest" : "guest", sysconf(_SC_NPROCESSORS_ONLN), call_bytes,
+	       reply_bytes);
 	print_table();
 	{
 		size_t met = 0, missed = 0;

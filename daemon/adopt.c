@@ -475,42 +475,6 @@ static void on_claim_deadline(evutil_socket_t fd, short what, void *arg)
 	state_commit(d);
 }
 
-static int read_state_file(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t size = 0;
-	int r = 0;
-
-	*out = NULL;
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	{
-		FILE *mem = open_memstream(&buf, &size);
-		char chunk[65536];
-		size_t n;
-
-		if (!mem) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			if (fwrite(chunk, 1, n, mem) != n)
-				r = -ENOMEM;
-		if (ferror(f))
-			r = -EIO;
-		fclose(mem);
-	}
-	fclose(f);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*out = buf;
-	*len = size;
-	return 1;
-}
-
 /* Parsed VMs go into the daemon's list in ID order, each adopted or refused. */
 static void adopt_parsed(struct daemon *d, struct vm *parsed, const struct state_intent *in)
 {
@@ -584,21 +548,17 @@ int daemon_adopt(struct daemon *d)
 	r = fdstore_take(&d->orphans, &d->norphans);
 	if (r < 0)
 		log_error("cannot read the fds the service manager handed back: %s", strerror(-r));
-	r = d->state_path ? read_state_file(d->state_path, &text, &len) : 0;
+	r = d->state_path ? state_files_read(d, &text, &len) : 0;
 	if (r < 0)
 		log_error("cannot read %s: %s", d->state_path, strerror(-r));
 	memset(&intent, 0, sizeof(intent));
 	if (r > 0) {
 		r = state_parse(d, text, len, &parsed, &intent, &next_vm_id, err, sizeof(err));
 		if (r < 0) {
-			char aside[4096];
-
-			snprintf(aside, sizeof(aside), "%s.corrupt", d->state_path);
-			log_error("%s cannot be used (%s); it is kept as %s and every stored fd as "
-				  "an orphan",
-				  d->state_path, err, aside);
-			if (rename(d->state_path, aside) < 0)
-				log_warning("cannot rename it: %s", strerror(errno));
+			log_error("%s cannot be used (%s); it is kept as %s.corrupt (with its VM "
+				  "files) and every stored fd as an orphan",
+				  d->state_path, err, d->state_path);
+			state_files_set_aside(d);
 		} else if (next_vm_id > d->next_vm_id) {
 			d->next_vm_id = next_vm_id;
 		}
@@ -610,7 +570,7 @@ int daemon_adopt(struct daemon *d)
 		struct state_intent file_intent;
 
 		state_intent_path(d->state_path, path, sizeof(path));
-		r = read_state_file(path, &text, &len);
+		r = state_read_text(path, &text, &len);
 		if (r > 0 && state_parse_intent(text, len, &file_intent, err, sizeof(err)) == 0)
 			intent = file_intent;
 		else if (r > 0)
@@ -629,8 +589,10 @@ int daemon_adopt(struct daemon *d)
 		if (sscanf(d->orphans[i].name, "vm%u.", &id) == 1 && id >= d->next_vm_id)
 			d->next_vm_id = id + 1;
 	}
-	/* Resolved: the commit writes the state and removes the intent file. */
+	/* Resolved: the commit writes the state (every VM anew, in this version's
+	 * layout; the files of VMs not adopted go) and removes the intent file. */
 	d->intent = intent;
+	state_files_resync(d);
 	state_commit(d);
 	for (struct vm *vm = d->vms; vm; vm = vm->next) {
 		if (vm->unclaimed && !vm->persist) {

@@ -74,6 +74,7 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	d->config = config;
 	d->next_vm_id = 1;
 	d->release_pipe[0] = d->release_pipe[1] = -1;
+	d->state_durable = -1;
 	r = errors_register();
 	if (r < 0)
 		return r;
@@ -123,6 +124,7 @@ void daemon_fini(struct daemon *d)
 	d->norphans = 0;
 	device_inventory_free(d);
 	device_release_fini(d);
+	state_files_free(d);
 	config_free(d->config);
 	d->config = NULL;
 }
@@ -152,9 +154,46 @@ void daemon_set_config(struct daemon *d, struct config *config)
 	device_inventory_scan(d);
 }
 
+static int daemon_register_objects(sd_bus *bus, struct daemon *d);
+
+/* A private-socket connection's objects are registered with its first call
+ * (Peer aside: sd-bus answers it without them), so a connection that only
+ * connects, pings or goes costs no more than a bare sd-bus server's. sd-bus
+ * runs the filters again when one adds filters, so the call that triggers
+ * this meets the limits and intent filters and finds its object. */
+static int attach_on_first_call(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *iface = sd_bus_message_get_interface(m);
+	sd_bus *bus = sd_bus_message_get_bus(m);
+	struct daemon *d = userdata;
+	int r;
+
+	if (!d || !sd_bus_message_is_method_call(m, NULL, NULL) ||
+	    (iface && strcmp(iface, "org.freedesktop.DBus.Peer") == 0))
+		return 0;
+	/* Once: this filter stays, with nothing to do. */
+	sd_bus_slot_set_userdata(sd_bus_get_current_slot(bus), NULL);
+	r = daemon_register_objects(bus, d);
+	if (r < 0) {
+		r = sd_bus_reply_method_errorf(m, SD_BUS_ERROR_NO_MEMORY,
+					       "cannot register the objects: %s", strerror(-r));
+		return r < 0 ? r : 1; /* answered: no handler runs */
+	}
+	return 0;
+}
+
 int daemon_attach_bus(sd_bus *bus, void *userdata)
 {
 	struct daemon *d = userdata;
+
+	/* The system bus is one connection for everyone: registered now. */
+	if (sd_bus_is_bus_client(bus))
+		return daemon_register_objects(bus, d);
+	return sd_bus_add_filter(bus, NULL, attach_on_first_call, d);
+}
+
+static int daemon_register_objects(sd_bus *bus, struct daemon *d)
+{
 	int r;
 
 	r = sd_bus_add_object_vtable(bus, NULL, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,

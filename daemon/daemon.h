@@ -174,6 +174,7 @@ struct vm {
 	bool shared;  /* the iommufd was handed out: our state covers only our own work */
 	bool nesting; /* the parent is a nesting parent */
 	bool parent_mock; /* the parent belongs to the selftest IOMMU, not a real one */
+	bool state_dirty; /* its state file is rewritten at the next write */
 	/* context-mark.c: proves after a restart that a stored iommufd is ours. */
 	uint32_t mark_ioas_id;
 	uint64_t mark_iova;
@@ -243,6 +244,12 @@ struct daemon {
 	struct event *claim_timer;  /* tears down VMs nobody claimed in time */
 	struct stored_fd *orphans;  /* stored fds nothing explains */
 	size_t norphans;
+	/* state-files.c */
+	int state_durable;	    /* -1 until known; 0 on tmpfs: no fsync */
+	bool state_legacy;	    /* the file on disk is version 1's */
+	char *state_manifest;	    /* the manifest as last written */
+	unsigned int *state_gone;   /* VMs whose files go at the next write */
+	size_t nstate_gone, state_gone_cap;
 };
 
 /* daemon.c */

@@ -60,6 +60,7 @@ static void on_sigusr2(evutil_socket_t sig, short events, void *arg)
 		return;
 	}
 	log_notice("SIGUSR2: exiting for a restart; the service manager keeps every VM's fds");
+	state_mark_all_dirty(&s->daemon);
 	state_commit(&s->daemon);
 	s->keep_vms = true;
 	event_base_loopbreak(s->base);

@@ -16,7 +16,7 @@
 
 #include "log.h"
 
-#define ACCEPT_BATCH 16
+#define ACCEPT_TRIES 16 /* past connections that died in the backlog */
 #define ACCEPT_BACKOFF_USEC 250000
 
 static void on_accept(evutil_socket_t listen_fd, short what, void *userdata);
@@ -34,13 +34,16 @@ static void on_accept(evutil_socket_t listen_fd, short what, void *userdata)
 	struct server *server = userdata;
 	struct timeval backoff = { .tv_usec = ACCEPT_BACKOFF_USEC };
 
-	for (int n = 0; n < ACCEPT_BATCH; n++) {
+	for (int n = 0; n < ACCEPT_TRIES; n++) {
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
 			server->accept_starved = false;
 			server_conn_new_p2p(server, fd);
-			continue;
+			/* One per wake-up: the listening socket is level-triggered,
+			 * so the next comes with the next loop iteration, and a
+			 * lone connect costs no accept4() that finds nothing. */
+			return;
 		}
 		switch (errno) {
 		case EAGAIN:

@@ -139,11 +139,8 @@ int server_conn_new_p2p(struct server *server, int fd)
 		r = sd_bus_set_anonymous(conn->bus, 0);
 	if (r >= 0)
 		r = sd_bus_negotiate_fds(conn->bus, 1);
-	if (r >= 0)
-		r = sd_bus_negotiate_creds(conn->bus, 1,
-					   SD_BUS_CREDS_PID | SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
-						   SD_BUS_CREDS_GID | SD_BUS_CREDS_EGID |
-						   SD_BUS_CREDS_SUPPLEMENTARY_GIDS);
+	/* No sd_bus_negotiate_creds(): the caller is conn->peer, read once at
+	 * accept; per-message credentials (SO_PASSCRED) would cost every call. */
 	if (r >= 0)
 		r = sd_bus_set_description(conn->bus, conn->peer.id);
 	if (r >= 0)

@@ -672,8 +672,8 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	json_tokener_free(tok);
 	if (rd.r == 0 && !json_object_is_type(root, json_type_object))
 		fail(&rd, "not a JSON object");
-	if (rd.r == 0 && get_u64(&rd, root, "version", UINT32_MAX) != STATE_VERSION && rd.r == 0)
-		fail(&rd, "state version is not %d", STATE_VERSION);
+	if (rd.r == 0 && get_u64(&rd, root, "version", UINT32_MAX) != STATE_DOC_VERSION && rd.r == 0)
+		fail(&rd, "state version is not %d", STATE_DOC_VERSION);
 	*next_vm_id = (unsigned int)get_u64(&rd, root, "next_vm_id", UINT32_MAX);
 	load_intent(&rd, root, intent);
 	nbound = load_bound(&rd, root, &bound);

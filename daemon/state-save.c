@@ -347,7 +347,24 @@ static struct json_object *save_intent(const struct state_intent *in)
 	return new_or_free(o, r);
 }
 
+/* The document both layouts describe (version 1: one file, as read and as the
+ * fuzzers round-trip it). */
 int state_to_json(const struct daemon *d, struct json_object **out)
+{
+	struct json_object *o = NULL;
+	int r = state_manifest_to_json(d, 1, &o);
+
+	if (r == 0)
+		r = save_list(o, "vms", d->vms, save_vm);
+	if (r < 0) {
+		json_object_put(o);
+		return r;
+	}
+	*out = o;
+	return 0;
+}
+
+int state_manifest_to_json(const struct daemon *d, unsigned int version, struct json_object **out)
 {
 	struct json_object *o = json_object_new_object(), *bound = json_object_new_array();
 	int r = o && bound ? 0 : -ENOMEM;
@@ -356,15 +373,13 @@ int state_to_json(const struct daemon *d, struct json_object **out)
 		if (dev->daemon_bound)
 			r = push(bound, save_bound(dev));
 	if (r == 0)
-		r = put_u64(o, "version", STATE_VERSION);
+		r = put_u64(o, "version", version);
 	if (r == 0)
 		r = put_u64(o, "next_vm_id", d->next_vm_id);
 	if (r == 0) {
 		r = put(o, "bound_devices", bound);
 		bound = NULL;
 	}
-	if (r == 0)
-		r = save_list(o, "vms", d->vms, save_vm);
 	json_object_put(bound);
 	if (r < 0) {
 		json_object_put(o);
@@ -374,58 +389,9 @@ int state_to_json(const struct daemon *d, struct json_object **out)
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+struct json_object *state_vm_to_json(const struct vm *vm)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* path replaced by text as a whole: a temporary file, fsync, rename. */
-static int write_atomically(const char *path, const char *text)
-{
-	char tmp[4096];
-	int fd, r;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, strlen(text));
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-int state_write(struct daemon *d)
-{
-	struct json_object *o = NULL;
-	int r;
-
-	if (!d->state_path)
-		return 0;
-	r = state_to_json(d, &o);
-	if (r == 0)
-		r = write_atomically(d->state_path,
-				     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	if (r < 0)
-		log_error("cannot write the state file %s: %s; a restart would lose the VMs",
-			  d->state_path, strerror(-r));
-	return r;
+	return save_vm(vm);
 }
 
 void state_intent_path(const char *state_path, char *buf, size_t len)
@@ -449,7 +415,8 @@ static int intent_write(struct daemon *d)
 		r = put(o, "intent", save_intent(&d->intent));
 	state_intent_path(d->state_path, path, sizeof(path));
 	if (r == 0)
-		r = write_atomically(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		r = state_file_replace(d, path,
+				       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	if (r < 0)
 		log_error("cannot write the intent record %s: %s; an interrupted call would not "
@@ -496,9 +463,10 @@ int state_begin(struct daemon *d, const char *op, const char *path)
 	snprintf(in->op, sizeof(in->op), "%s", op);
 	snprintf(in->path, sizeof(in->path), "%s", path);
 	/* The VM the path is in; CreateVm makes next_vm_id. */
-	if (vm)
+	if (vm) {
 		in->vm = vm->id;
-	else if (strcmp(op, "CreateVm") == 0)
+		state_mark_dirty(vm);
+	} else if (strcmp(op, "CreateVm") == 0)
 		in->vm = d->next_vm_id;
 	return intent_write(d);
 }

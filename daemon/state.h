@@ -19,16 +19,43 @@
 #include "daemon.h"
 
 #define STATE_DEFAULT_PATH "/run/viommud/state.json"
-#define STATE_VERSION 1
+/* The layout on disk (state-files.c): 2, a manifest and a file per VM. */
+#define STATE_VERSION 2
+/* The document the parser reads, whatever the layout: version 1's file. */
+#define STATE_DOC_VERSION 1
 
 
 /* state-save.c */
-/* The whole model, intent included, as JSON. */
+/* The whole model as the version 1 document. */
 int state_to_json(const struct daemon *d, struct json_object **out);
+/* Its head: version, next_vm_id, bound_devices. */
+int state_manifest_to_json(const struct daemon *d, unsigned int version, struct json_object **out);
+/* One VM as the document's "vms" hold it; NULL without memory. */
+struct json_object *state_vm_to_json(const struct vm *vm);
 /* Creates the state file's directory (not its parents). */
 int state_prepare_dir(const char *path);
-/* Writes the state atomically (temporary file, fsync, rename). */
+
+/* state-files.c */
+/* Writes what changed: dirty VMs, the manifest if it differs, gone VMs. */
 int state_write(struct daemon *d);
+/* This VM's file is rewritten at the next write. */
+void state_mark_dirty(struct vm *vm);
+/* Every VM's, and the manifest. */
+void state_mark_all_dirty(struct daemon *d);
+/* The VM left the model: its file goes at the next write. */
+void state_vm_gone(struct daemon *d, unsigned int id);
+/* path replaced by text atomically (fsynced where the state is durable). */
+int state_file_replace(struct daemon *d, const char *path, const char *text);
+/* The state as a version 1 document, from either layout: 1 and the text
+ * (malloc()ed), 0 when there is no state, or a negative errno. */
+int state_files_read(struct daemon *d, char **out, size_t *len);
+/* A whole file's text: 1 and the text, 0 when it does not exist. */
+int state_read_text(const char *path, char **out, size_t *len);
+/* After adoption: files of VMs not adopted go, every VM is written anew. */
+int state_files_resync(struct daemon *d);
+/* An unusable state is renamed aside (*.corrupt), manifest and VM files. */
+void state_files_set_aside(struct daemon *d);
+void state_files_free(struct daemon *d);
 /* The same within STATE_WRITE_SOON_MS, once for however many calls come
  * meanwhile: for what the kernel reports at its own pace (relayed faults). */
 void state_write_soon(struct daemon *d);

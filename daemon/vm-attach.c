@@ -156,6 +156,7 @@ static void vm_device_on_request(evutil_socket_t fd, short events, void *arg)
 		return;
 	log_warning("VM %s: the kernel asks for %s back; detaching it", vm->name, dev->name);
 	vm_device_force_release(vm, vd);
+	state_mark_dirty(vm);
 	state_commit(vm->daemon);
 }
 

@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "log.h"
 #include "options.h"
+#include "state.h"
 
 struct vm *vm_by_path(struct daemon *d, const char *path)
 {
@@ -236,6 +237,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		}
 	}
 	vm_fd_store(vm, "iommufd", vm->iommufd);
+	state_mark_dirty(vm);
 	for (tail = &d->vms; *tail; tail = &(*tail)->next)
 		;
 	*tail = vm;
@@ -288,6 +290,7 @@ void vm_free(struct vm *vm)
 {
 	struct daemon *d = vm->daemon;
 
+	state_vm_gone(d, vm->id);
 	for (struct vm **p = &d->vms; *p; p = &(*p)->next) {
 		if (*p == vm) {
 			*p = vm->next;

@@ -9,8 +9,11 @@
 # slows it and widens every p99). Takes about 2 minutes. The exit status is
 # the benchmark's: 1 only for an error, never for a missed target.
 #
-#   scripts/bench.sh [--builddir DIR] [--json PATH] [--smp N] [--quick] [--rows LETTERS]
+#   scripts/bench.sh [--builddir DIR] [--json PATH] [--smp N] [--quick] [--rows LETTERS] [--host]
 #
+# --host: rows a and g on this machine, no guest (the daemon runs here with
+# --bus none and no IOMMU; the IPC figures without TCG in them), JSON in
+# bench/last-run-host.json.
 # --builddir: default build-bench (not scripts/test.sh's build-test-plain, so
 # the two can run at once). --json: default bench/last-run.json. --smp: the
 # guest's vCPUs, default 1 (see bench/meson.build: under TCG a wake-up across
@@ -22,6 +25,7 @@ cd "$top"
 
 builddir=build-bench
 json=bench/last-run.json
+host=false
 smp=1
 bench_args=()
 while (($#)); do
@@ -31,8 +35,9 @@ while (($#)); do
 	--smp) smp="${2:?}"; shift 2 ;;
 	--quick) bench_args+=(--quick); shift ;;
 	--rows) bench_args+=(--rows "${2:?}"); shift 2 ;;
+	--host) host=true; shift ;;
 	*)
-		echo "usage: $0 [--builddir DIR] [--json PATH] [--smp N] [--quick] [--rows LETTERS]" >&2
+		echo "usage: $0 [--builddir DIR] [--json PATH] [--smp N] [--quick] [--rows LETTERS] [--host]" >&2
 		exit 2
 		;;
 	esac
@@ -54,15 +59,24 @@ ninja -C "$builddir" >/dev/null
 
 # As bench/meson.build's benchmark(), without --quick. The guest gets 3 GiB:
 # row c pins a 1 GiB memfd (the daemon's mapping, then ours, never both).
-config='{"mock_devices": 64, "fast_path_users": [0], "quota_vms_per_uid": 1100}'
+config='{"mock_devices": 64, "fast_path_users": [0], "quota_vms_per_uid": 4200}'
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if $host; then
+	[[ $json != bench/last-run.json ]] || json=bench/last-run-host.json
+	guest=()
+	run_bus=none
+	bench_args+=(--host)
+else
+	guest=(tests/vm/guest-run --flavour vtd --smp "$smp" --memory 3072 --timeout 900 --)
+	run_bus=system
+fi
 set +e
-tests/vm/guest-run --flavour vtd --smp "$smp" --memory 3072 --timeout 900 -- \
+"${guest[@]+"${guest[@]}"}" \
 	"$(command -v prlimit)" --nofile=65536:65536 -- \
 	"$top/tests/integration/run-daemon" --daemon "$top/$builddir/daemon/viommud" \
-	--log-level info --config-json "$config" --bus system -- \
+	--log-level info --config-json "$config" --bus "$run_bus" -- \
 	"$top/$builddir/bench/viommu-bench" --json - "${bench_args[@]+"${bench_args[@]}"}" |
 	tee "$out" |
 	awk '/^--- viommu-bench json begin ---$/ { skip = 1 }

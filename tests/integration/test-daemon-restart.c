@@ -13,9 +13,11 @@
  * paths and kernel IDs, waits for its owner's Claim, its memory is still
  * pinned, the edu's DMA still lands, events are relayed again, and no stored
  * fd is left unexplained. A corrupt state file turns the VMs' fds into
- * orphans, which ReleaseOrphan frees. So does a state file that pairs a VM
+ * orphans, which ReleaseOrphan frees. A version 1 state file (the previous
+ * release's) is adopted and rewritten as version 2. A state file that pairs a VM
  * with another VM's iommufd: the VM's context mark is not in it.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -560,6 +562,67 @@ static void test_upgrade_signal(void)
 	check_after_restart();
 }
 
+/* The version 1 file the previous release wrote: the manifest with every
+ * VM file folded into "vms". */
+static void state_write_v1(const char *state)
+{
+	struct json_object *root = json_object_from_file(state), *list = json_object_new_array();
+	char dir[512], path[1024];
+	struct dirent *e;
+	DIR *dp;
+
+	CHECK(root && list);
+	snprintf(dir, sizeof(dir), "%s.d", state);
+	dp = opendir(dir);
+	CHECK(dp);
+	while ((e = readdir(dp))) {
+		struct json_object *vm;
+
+		if (strncmp(e->d_name, "vm", 2) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		vm = json_object_from_file(path);
+		CHECK(vm);
+		CHECK(json_object_array_add(list, vm) == 0);
+		CHECK(unlink(path) == 0);
+	}
+	closedir(dp);
+	CHECK(rmdir(dir) == 0);
+	json_object_object_add(root, "version", json_object_new_int(1));
+	json_object_object_add(root, "vms", list);
+	CHECK(json_object_to_file(state, root) == 0);
+	json_object_put(root);
+}
+
+/* The state as the previous release left it (version 1, one file): every VM
+ * is adopted from it, and the next commit writes version 2, one file per VM. */
+static void test_state_v1_upgrade(void)
+{
+	const char *state = getenv("VIOMMUD_STATE");
+	struct json_object *manifest;
+	char path[600];
+	pid_t pid = daemon_pid();
+
+	CHECK(state && pid > 0);
+	CHECK(kill(pid, SIGSTOP) == 0);
+	state_write_v1(state);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(wait_daemon(pid) > 0);
+	check_after_restart();
+	manifest = json_object_from_file(state);
+	CHECK(manifest);
+	CHECK_EQ(vc_json_u64(manifest, "version"), 2);
+	CHECK(!json_object_object_get_ex(manifest, "vms", NULL));
+	json_object_put(manifest);
+	for (int i = 0; i < NVMS; i++) {
+		unsigned int id = 0;
+
+		CHECK(sscanf(vms[i], VC_ROOT "/vm/%u", &id) == 1);
+		snprintf(path, sizeof(path), "%s.d/vm%u.json", state, id);
+		CHECK(access(path, F_OK) == 0);
+	}
+}
+
 static uint32_t orphan_count(const char *prefix)
 {
 	return vc_orphan_count(&c, prefix);
@@ -640,29 +703,24 @@ static char *swap_vm(const char *name, const char *device, int fd)
 	return path;
 }
 
-/* Swaps the "id" of the VMs named a and b in the state file. */
-static void state_swap_ids(const char *state, const char *a, const char *b)
+/* Swaps VMs id_a and id_b in the state (their files, each with the other's
+ * "id"): each VM's entry now names the other's stored fds. */
+static void state_swap_ids(const char *state, unsigned int id_a, unsigned int id_b)
 {
-	struct json_object *root = json_object_from_file(state), *vms_array, *va = NULL, *vb = NULL;
-	int64_t ida, idb;
+	char path_a[600], path_b[600];
+	struct json_object *va, *vb;
 
-	CHECK(root && json_object_object_get_ex(root, "vms", &vms_array));
-	for (size_t i = 0; i < json_object_array_length(vms_array); i++) {
-		struct json_object *vm = json_object_array_get_idx(vms_array, i);
-		const char *name = vc_json_str(vm, "name");
-
-		if (strcmp(name, a) == 0)
-			va = vm;
-		else if (strcmp(name, b) == 0)
-			vb = vm;
-	}
+	snprintf(path_a, sizeof(path_a), "%s.d/vm%u.json", state, id_a);
+	snprintf(path_b, sizeof(path_b), "%s.d/vm%u.json", state, id_b);
+	va = json_object_from_file(path_a);
+	vb = json_object_from_file(path_b);
 	CHECK(va && vb);
-	ida = (int64_t)vc_json_u64(va, "id");
-	idb = (int64_t)vc_json_u64(vb, "id");
-	json_object_object_add(va, "id", json_object_new_int64(idb));
-	json_object_object_add(vb, "id", json_object_new_int64(ida));
-	CHECK(json_object_to_file(state, root) == 0);
-	json_object_put(root);
+	json_object_object_add(va, "id", json_object_new_int64(id_b));
+	json_object_object_add(vb, "id", json_object_new_int64(id_a));
+	CHECK(json_object_to_file(path_b, va) == 0);
+	CHECK(json_object_to_file(path_a, vb) == 0);
+	json_object_put(va);
+	json_object_put(vb);
 }
 
 /*
@@ -699,7 +757,7 @@ static void test_swapped_contexts(void)
 	/* This connection outlives the kill: nothing tears them down first. */
 	pid = daemon_pid();
 	CHECK(pid > 0 && kill(pid, SIGSTOP) == 0);
-	state_swap_ids(state, "swap-a", "swap-b");
+	state_swap_ids(state, id_a, id_b);
 	CHECK(kill(pid, SIGKILL) == 0);
 	CHECK(wait_daemon(pid) > 0);
 	vc_close(&c);
@@ -737,6 +795,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_intent_resolved),
 		CHECK_CASE(test_kill_loop),
 		CHECK_CASE(test_upgrade_signal),
+		CHECK_CASE(test_state_v1_upgrade),
 		CHECK_CASE(test_corrupt_state),
 		CHECK_CASE(test_swapped_contexts),
 	};

@@ -23,7 +23,7 @@ static int parse(const char *bound, char *err, size_t len)
 
 	snprintf(doc, sizeof(doc),
 		 "{\"version\": %d, \"next_vm_id\": 1, \"bound_devices\": [%s], \"vms\": []}",
-		 STATE_VERSION, bound);
+		 STATE_DOC_VERSION, bound);
 	memset(&d, 0, sizeof(d));
 	err[0] = '\0';
 	r = state_parse(&d, doc, strlen(doc), &vms, &intent, &next, err, len);
