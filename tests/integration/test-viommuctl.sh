@@ -79,6 +79,20 @@ pycheck() {
 
 describe() { "$helper" describe >"$tmp/describe.json" 2>"$tmp/err"; }
 
+# keys COMMAND [FILE]: every key path of the --json output in FILE ($tmp/out)
+# is documented under COMMAND in viommuctl(8) JSON KEYS (json-keys.py); the
+# end checks that every documented one turned up.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+manpage="$here/../../man/viommuctl.8.scd"
+keys() {
+	if python3 "$here/json-keys.py" check "$manpage" "$1" "${2:-$tmp/out}" "$tmp/seen-keys" \
+		>"$tmp/keys" 2>&1; then
+		ok "$1 --json: every key is in viommuctl(8)"
+	else
+		not_ok "$1 --json: every key is in viommuctl(8)" "$tmp/keys"
+	fi
+}
+
 # wait_line FILE PATTERN: until a line matches (10 s at most).
 wait_line() {
 	local i
@@ -141,6 +155,7 @@ else
 	ok "no colour when stdout is no terminal"
 fi
 run 0 "status --json" --json status
+keys status
 describe
 pycheck "status --json matches Describe()" '
 assert out["version"] == desc["version"], out
@@ -156,6 +171,7 @@ VIOMMU_SOCKET=/nonexistent run 0 "--socket wins over VIOMMU_SOCKET" \
 run 0 "orphans with none" orphans
 has "$tmp/out" "orphans says there are none" '^Orphaned fds: none$'
 run 0 "orphans --json" --json orphans
+keys orphans
 describe
 pycheck "orphans --json is [] as Describe() has it" 'assert out == [] == desc["orphans"], out'
 run 1 "orphan release of an unknown name" orphan release vm9.iommufd
@@ -168,6 +184,7 @@ has "$tmp/out" "devices table" '^NAME +DRIVER +GROUP +IOMMU +VM +ASSIGNABLE +REA
 	'^selftest0 +- +-1 +selftest +- +yes' '^selftest1 '
 [[ -n "$edu" ]] && has "$tmp/out" "devices lists the edu device" "^$edu "
 run 0 "devices --json" devices --json
+keys devices
 describe
 pycheck "devices --json matches Describe() field by field" '
 assert len(out) == len(desc["devices"]), (len(out), len(desc["devices"]))
@@ -180,6 +197,7 @@ run 0 "device show selftest0" device show selftest0
 has "$tmp/out" "device show" '^Name: +selftest0$' '^Path: +/org/viommu1/device/selftest0$' \
 	'^IOMMU: +selftest$' '^Assignable: +yes$'
 run 0 "device show by path" --json device show /org/viommu1/device/selftest1
+keys "device show"
 pycheck "device show --json matches Describe()" '
 d = [x for x in desc["devices"] if x["name"] == "selftest1"][0]
 same(out, d, ["path", "name", "mock", "driver", "iommu_group", "vendor", "vm", "assignable",
@@ -198,6 +216,7 @@ if [[ -n "$edu" ]]; then
 		'^Capabilities:$' '^  NAME +VALUE +DESCRIPTION$' \
 		'^  MGAW +[0-9]+ +maximum guest address width' '^  QI +1 +queued invalidation'
 	run 0 "hw-info --json edu" --json hw-info "$edu"
+	keys hw-info
 	describe
 	pycheck "hw-info --json matches Describe()" "
 d = [x for x in desc['devices'] if x['name'] == '$edu'][0]
@@ -208,6 +227,7 @@ assert {c['name']: c['value'] for c in out['capabilities']} == d['hw_info']"
 	# Root may rebind; an operator's bind is not given back by unbind.
 	run 0 "bind edu" bind "$edu"
 	run 0 "device show edu after bind" --json device show "$edu"
+	keys "device show"
 	pycheck "bind put edu on vfio-pci" 'assert out["driver"] == "vfio-pci", out["driver"]
 assert out["cdev"].startswith("vfio"), out["cdev"]'
 	run 0 "unbind edu (--json on a write verb)" --json unbind "$edu"
@@ -251,6 +271,7 @@ run 0 "vms" vms
 has "$tmp/out" "vms lists the VM" \
 	'^guest1 +0 +managed +yes +yes +1 +1 +1 +1\.0 MiB \(1048576\)$'
 run 0 "vms --json" --json vms
+keys vms
 describe
 pycheck "vms --json matches Describe()" '
 assert len(out) == len(desc["vms"])
@@ -275,6 +296,7 @@ sed 's/^/# /' "$tmp/show-human"
 run 1 "launch on a managed VM" launch --name guest1 --memory 64M -- true
 has "$tmp/err" "launch refuses a managed VM" 'is a managed VM; launch needs a broker VM'
 run 0 "vm show by path --json" --json vm show "$vm"
+keys "vm show"
 pycheck "vm show --json matches Describe() field by field" '
 v = [x for x in desc["vms"] if x["name"] == "guest1"][0]
 same(out, v, ["path", "name", "owner", "mode", "persist", "claimed", "vmm_pid", "pasid",
@@ -297,6 +319,7 @@ if [[ -n "$edu" ]]; then
 	has "$tmp/out" "vm show of the edu VM" '^Name: +edu1$' \
 		"^  $edu +intel-vtd +vfio-pci +parent\$" '^vIOMMUs: none$' '^Fast path handed out: +no$'
 	run 0 "vm show edu1 --json" --json vm show edu1
+	keys "vm show"
 	pycheck "edu VM matches Describe()" '
 v = [x for x in desc["vms"] if x["name"] == "edu1"][0]
 same(out, v, ["path", "name", "mode", "shared", "ioas_id", "parent_id", "mapped_bytes"], "vm")
@@ -366,6 +389,8 @@ else
 	not_ok "monitor --json: one object per signal, one per line" "$tmp/py" "$tmp/mon.json"
 fi
 
+keys monitor "$tmp/mon.json"
+
 # --- vm destroy ---
 run 0 "vm destroy guest1 (--json is fine)" --json vm destroy guest1
 run 1 "vm show after destroy" vm show guest1
@@ -378,6 +403,16 @@ if [[ -n "$edu" ]]; then
 fi
 run 0 "vms --json after destroy" --json vms
 pycheck "no VM left" 'assert out == [], out'
+
+# No service manager keeps fds here, so orphans is always []: its keys are
+# the daemon's ListOrphans pairs, which test-daemon-restart checks.
+if python3 "$here/json-keys.py" complete "$manpage" "$tmp/seen-keys" --unseen-ok orphans \
+	>"$tmp/keys" 2>&1; then
+	sed 's/^/# /' "$tmp/keys"
+	ok "every key viommuctl(8) JSON KEYS documents turned up"
+else
+	not_ok "every key viommuctl(8) JSON KEYS documents turned up" "$tmp/keys"
+fi
 
 echo "1..$n"
 ((failed == 0))
