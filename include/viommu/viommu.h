@@ -32,6 +32,8 @@ struct viommu_vm;
 struct viommu_viommu;
 struct viommu_domain;
 struct viommu_vdevice;
+struct viommu_hw_queue;
+struct viommu_fault_queue;
 
 /* The private socket when neither an explicit path nor $VIOMMU_SOCKET is given. */
 #define VIOMMU_DEFAULT_SOCKET "/run/viommud/viommud.sock"
@@ -39,6 +41,13 @@ struct viommu_vdevice;
 /* Mapping flags of viommu_vm_map(): the kernel's IOMMU_IOAS_MAP_* bits. */
 #define VIOMMU_MAP_WRITEABLE (1u << 1)
 #define VIOMMU_MAP_READABLE (1u << 2)
+
+/* Flags of viommu_vm_read_dirty_bitmap(): the kernel's IOMMU_HWPT_GET_DIRTY_BITMAP_* bits. */
+#define VIOMMU_DIRTY_NO_CLEAR (1u << 0)
+
+/* Codes of viommu_fault_queue_respond(): the kernel's IOMMUFD_PAGE_RESP_* values. */
+#define VIOMMU_PAGE_RESP_SUCCESS 0u
+#define VIOMMU_PAGE_RESP_INVALID 1u
 
 /*
  * Connects to the private socket: socket_path, else $VIOMMU_SOCKET (ignored
@@ -81,10 +90,35 @@ int viommu_describe(struct viommu_client *client, char **out_json);
 /* The daemon's version string; free() it. */
 int viommu_version(struct viommu_client *client, char **out_version);
 
+struct viommu_orphan {
+	char *name;   /* its fd store name, for viommu_release_orphan() */
+	char *target; /* what the fd refers to, e.g. "/dev/iommu" */
+};
+
+/*
+ * The fds from the service manager's fd store that no VM explains (root
+ * only): an array ended by an entry whose name is NULL, never NULL on
+ * success; free it with viommu_orphans_free().
+ */
+int viommu_list_orphans(struct viommu_client *client, struct viommu_orphan **out_orphans);
+/* Frees such an array and its strings; NULL is a no-op. */
+void viommu_orphans_free(struct viommu_orphan *orphans);
+/* Closes every orphaned fd stored under name (root only); -ENOENT when none is. */
+int viommu_release_orphan(struct viommu_client *client, const char *name);
+
+/*
+ * Binds a device to vfio-pci, remembering its previous driver (root only;
+ * -EBUSY while a VM has it, -EOPNOTSUPP for a mock device).
+ */
+int viommu_device_bind_vfio(struct viommu_client *client, const char *device);
+/* Takes it off vfio-pci: back to the driver the daemon took it from, else none (root only). */
+int viommu_device_unbind_vfio(struct viommu_client *client, const char *device);
+
 struct viommu_vm_options {
-	const char *mode; /* "managed" (NULL) or "broker" */
-	bool persist;	  /* survives its creator's connection */
-	bool pasid;	  /* PASID-capable nesting parent */
+	const char *mode;    /* "managed" (NULL) or "broker" */
+	bool persist;	     /* survives its creator's connection */
+	bool pasid;	     /* PASID-capable nesting parent */
+	bool dirty_tracking; /* dirty-capable nesting parent, for live migration (managed) */
 };
 
 /*
@@ -102,6 +136,20 @@ const char *viommu_vm_path(const struct viommu_vm *vm);
 void viommu_vm_free(struct viommu_vm *vm);
 /* Tears the VM down in the daemon and frees the handle (kept on failure). */
 int viommu_vm_destroy(struct viommu_vm *vm);
+/*
+ * Makes this connection the VM's owner connection: after a restart of the
+ * daemon (within claim_grace_seconds), or to take over a persistent VM.
+ * -EPERM for another uid's VM, -EBUSY while another connection holds it.
+ */
+int viommu_vm_claim(struct viommu_vm *vm);
+/*
+ * Ties a broker VM to the caller's own process, pidfd (pidfd_open(2) of
+ * itself; the daemon gets a copy, the caller keeps its own), and raises its
+ * RLIMIT_MEMLOCK for guest_bytes more; *out_memlock_limit (may be NULL) gets
+ * the new soft limit. Private socket only.
+ */
+int viommu_vm_bind_vmm(struct viommu_vm *vm, int pidfd, uint64_t guest_bytes,
+		       uint64_t *out_memlock_limit);
 
 /*
  * IOMMU_IOAS_MAP_FILE of [offset, offset + length) of memfd at iova, all
@@ -125,6 +173,12 @@ struct viommu_iova_range {
  */
 int viommu_vm_iova_ranges(struct viommu_vm *vm, struct viommu_iova_range *ranges,
 			  size_t *inout_count);
+/*
+ * Restricts the IOVAs the VM may use to count ranges (at most 64), replacing
+ * the last call's; count 0 lifts the restriction (ranges may then be NULL).
+ */
+int viommu_vm_allow_iovas(struct viommu_vm *vm, const struct viommu_iova_range *ranges,
+			  size_t count);
 
 struct viommu_attach_options {
 	const char *vf_token; /* SR-IOV VF token UUID, or NULL */
@@ -138,6 +192,11 @@ struct viommu_attach_options {
  */
 int viommu_vm_attach(struct viommu_vm *vm, const char *device,
 		     const struct viommu_attach_options *options);
+/*
+ * Attaches count devices (1 to 1024) with no options in one call: all or
+ * nothing; on failure the error is the first failing device's.
+ */
+int viommu_vm_attach_devices(struct viommu_vm *vm, const char *const *devices, size_t count);
 /* Releases a device; -EBUSY while it is on a nested domain or has a vDEVICE. */
 int viommu_vm_detach(struct viommu_vm *vm, const char *device);
 
@@ -151,6 +210,20 @@ int viommu_vm_get_device_fd(struct viommu_vm *vm, const char *device, int *out_f
 /* Kernel IDs inside the VM's iommufd: its IOAS and nesting parent (0: none yet).
  * Either pointer may be NULL. */
 int viommu_vm_kernel_ids(struct viommu_vm *vm, uint32_t *out_ioas_id, uint32_t *out_parent_id);
+
+/* Dirty tracking of the VM's parent domain on or off (VMs created with dirty-tracking). */
+int viommu_vm_set_dirty_tracking(struct viommu_vm *vm, bool enable);
+/*
+ * Writes the dirty bitmap of [iova, iova + length) into bitmap_fd from
+ * offset 0, one bit per page_size page (a power of two, at least 4096, that
+ * iova and length are non-zero multiples of). bitmap_fd: a memfd open
+ * read-write, sealed with F_SEAL_SHRINK, large enough; the caller keeps it.
+ * flags: VIOMMU_DIRTY_NO_CLEAR or 0. *out_dirty_pages (may be NULL) gets the
+ * number of dirty pages.
+ */
+int viommu_vm_read_dirty_bitmap(struct viommu_vm *vm, uint64_t iova, uint64_t length,
+				uint64_t page_size, int bitmap_fd, uint32_t flags,
+				uint64_t *out_dirty_pages);
 
 /*
  * Creates a vIOMMU over the VM's nesting parent (a device must be attached).
@@ -175,6 +248,22 @@ int viommu_viommu_destroy(struct viommu_viommu *viommu);
 /* A vDEVICE for an attached device with the guest's virtual ID (vSID, vRID, ...). */
 int viommu_viommu_add_device(struct viommu_viommu *viommu, const char *device, uint64_t virt_id,
 			     struct viommu_vdevice **out);
+
+struct viommu_nest_device {
+	const char *device;		/* in: an attached device, on no nested domain */
+	uint64_t virt_id;		/* in: its guest virtual ID */
+	struct viommu_vdevice *vdevice; /* out: its new vDEVICE */
+	struct viommu_domain *domain;	/* out: its new nested domain, with it on it */
+};
+
+/*
+ * For each of count entries (1 to 1024), in one call: a vDEVICE, a nested
+ * domain from data_type and data (as viommu_viommu_alloc_domain()), and the
+ * device moved onto it. All or nothing. On success every entry's vdevice
+ * and domain are new handles; on failure none is made.
+ */
+int viommu_viommu_nest_devices(struct viommu_viommu *viommu, struct viommu_nest_device *devices,
+			       size_t count, uint32_t data_type, const void *data, size_t len);
 /* A nested domain on this vIOMMU from the guest's data: the vendor's
  * IOMMU_HWPT_DATA_* type and structure, of exactly its size. */
 int viommu_viommu_alloc_domain(struct viommu_viommu *viommu, uint32_t data_type, const void *data,
@@ -187,6 +276,31 @@ int viommu_viommu_alloc_domain(struct viommu_viommu *viommu, uint32_t data_type,
 int viommu_viommu_invalidate(struct viommu_viommu *viommu, uint32_t data_type, uint32_t entry_len,
 			     const void *entries, uint32_t count, uint32_t *out_handled,
 			     int *out_error);
+
+/*
+ * Opens the vIOMMU's event queue of type (the vendor's vEVENTQ type) for
+ * depth events (1 to 65536). Without relay *out_fd is the queue's own fd;
+ * with relay the daemon reads it and sends Event signals, and *out_fd is an
+ * eventfd counting them. The caller owns *out_fd (close-on-exec).
+ */
+int viommu_viommu_open_event_queue(struct viommu_viommu *viommu, uint32_t type, uint32_t depth,
+				   bool relay, int *out_fd);
+/*
+ * Allocates HW queue index of type (the vendor's) over the guest memory at
+ * [base_iova, base_iova + length), inside one mapping and physically
+ * contiguous; length must not be 0.
+ */
+int viommu_viommu_alloc_hw_queue(struct viommu_viommu *viommu, uint32_t type, uint32_t index,
+				 uint64_t base_iova, uint64_t length, struct viommu_hw_queue **out);
+/* The HW queue's object path, valid while the handle lives. */
+const char *viommu_hw_queue_path(const struct viommu_hw_queue *hw_queue);
+/* Its kernel ID in the VM's iommufd. */
+uint32_t viommu_hw_queue_kernel_id(const struct viommu_hw_queue *hw_queue);
+/* Frees the handle only; NULL is a no-op. */
+void viommu_hw_queue_free(struct viommu_hw_queue *hw_queue);
+/* Destroys the HW queue and frees the handle (kept on failure: -EBUSY while
+ * a queue of higher index exists). */
+int viommu_hw_queue_destroy(struct viommu_hw_queue *hw_queue);
 
 /* A nested domain directly on the VM's parent (vendors without a vIOMMU object). */
 int viommu_vm_alloc_domain(struct viommu_vm *vm, uint32_t data_type, const void *data,
@@ -216,6 +330,32 @@ uint32_t viommu_vdevice_kernel_id(const struct viommu_vdevice *vdevice);
 void viommu_vdevice_free(struct viommu_vdevice *vdevice);
 /* Destroys the vDEVICE and frees the handle (kept on failure). */
 int viommu_vdevice_destroy(struct viommu_vdevice *vdevice);
+
+/*
+ * Opens an IO page fault queue (managed VMs). Without relay *out_fd is the
+ * queue's own fd (read faults, write responses); with relay the daemon
+ * sends Fault signals, answered with viommu_fault_queue_respond(), and
+ * *out_fd is an eventfd counting them. The caller owns *out_fd
+ * (close-on-exec).
+ */
+int viommu_vm_open_fault_queue(struct viommu_vm *vm, bool relay, struct viommu_fault_queue **out,
+			       int *out_fd);
+/* The fault queue's object path, valid while the handle lives. */
+const char *viommu_fault_queue_path(const struct viommu_fault_queue *fault_queue);
+/* Its kernel ID in the VM's iommufd. */
+uint32_t viommu_fault_queue_kernel_id(const struct viommu_fault_queue *fault_queue);
+/* Frees the handle only; NULL is a no-op. */
+void viommu_fault_queue_free(struct viommu_fault_queue *fault_queue);
+/* Answers what is pending, destroys the queue and frees the handle (kept on
+ * failure: -EBUSY while a domain reports to it). */
+int viommu_fault_queue_destroy(struct viommu_fault_queue *fault_queue);
+/*
+ * Answers the relayed fault group whose last page had cookie, with
+ * VIOMMU_PAGE_RESP_SUCCESS or VIOMMU_PAGE_RESP_INVALID. -ENOENT when none
+ * is pending; -EINVAL for a queue that was handed out.
+ */
+int viommu_fault_queue_respond(struct viommu_fault_queue *fault_queue, uint32_t cookie,
+			       uint32_t code);
 
 #ifdef __cplusplus
 }

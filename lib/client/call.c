@@ -193,15 +193,21 @@ int client_invalidate(struct viommu_client *client, const char *path, const char
 	return 0;
 }
 
-int client_destroy(struct viommu_client *client, const char *path, const char *iface)
+int client_call_simple(struct viommu_client *client, const char *path, const char *iface,
+		       const char *member)
 {
 	sd_bus_message *m;
 	int r;
 
-	r = client_new_call(client, path, iface, "Destroy", &m);
+	r = client_new_call(client, path, iface, member, &m);
 	if (r < 0)
 		return r;
 	return client_call(client, m, NULL);
+}
+
+int client_destroy(struct viommu_client *client, const char *path, const char *iface)
+{
+	return client_call_simple(client, path, iface, "Destroy");
 }
 
 int client_read_path(sd_bus_message *reply, char **out)

@@ -42,6 +42,18 @@ struct viommu_vdevice {
 	uint32_t kernel_id;
 };
 
+struct viommu_hw_queue {
+	struct viommu_client *client;
+	char *path;
+	uint32_t kernel_id;
+};
+
+struct viommu_fault_queue {
+	struct viommu_client *client;
+	char *path;
+	uint32_t kernel_id;
+};
+
 /* Forgets the previous call's error: every public call starts with it. */
 void client_clear_error(struct viommu_client *client);
 
@@ -82,9 +94,16 @@ int client_invalidate(struct viommu_client *client, const char *path, const char
 		      uint32_t *out_handled, int *out_error);
 /* Sends "Destroy" to path on iface. */
 int client_destroy(struct viommu_client *client, const char *path, const char *iface);
+/* Sends member, with no arguments and no reply, to path on iface. */
+int client_call_simple(struct viommu_client *client, const char *path, const char *iface,
+		       const char *member);
 
 /* Room for any device path client_device_path() accepts from a caller. */
 #define VIOMMU_DEVICE_PATH_MAX 256
+/* The largest nested domain data the daemon takes (a vendor's structure). */
+#define DOMAIN_DATA_MAX 4096
+/* The most entries one batched call (AttachDevices, NestDevices) takes. */
+#define BATCH_MAX 1024
 
 /* Reads the "o" of reply into a new string. */
 int client_read_path(sd_bus_message *reply, char **out);

@@ -2,7 +2,8 @@
 /*
  * The connection to viommud and the error of the last call. A client
  * remembers the daemon's error name and message (copied, so they outlive the
- * reply) until its next call.
+ * reply) until its next call. Also the calls of org.viommu1.Manager and
+ * org.viommu1.Device, which need no handle but the client.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -180,6 +181,122 @@ int viommu_list_devices(struct viommu_client *client, char ***out_paths)
 int viommu_list_vms(struct viommu_client *client, char ***out_paths)
 {
 	return list_paths(client, "ListVms", out_paths);
+}
+
+/* Reads the a(ss) of reply into an array ended by an entry whose name is NULL. */
+static int read_orphans(sd_bus_message *reply, struct viommu_orphan **out)
+{
+	struct viommu_orphan *orphans = calloc(1, sizeof(*orphans)), *grown;
+	const char *name, *target;
+	char *name_copy, *target_copy;
+	size_t n = 0;
+	int r;
+
+	if (!orphans)
+		return -ENOMEM;
+	r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+	while (r >= 0) {
+		r = sd_bus_message_read(reply, "(ss)", &name, &target);
+		if (r <= 0)
+			break;
+		grown = reallocarray(orphans, n + 2, sizeof(*orphans));
+		name_copy = strdup(name);
+		target_copy = strdup(target);
+		if (grown)
+			orphans = grown;
+		if (!grown || !name_copy || !target_copy) {
+			free(name_copy);
+			free(target_copy);
+			r = -ENOMEM;
+			break;
+		}
+		orphans[n].name = name_copy;
+		orphans[n].target = target_copy;
+		orphans[++n] = (struct viommu_orphan){ NULL, NULL };
+	}
+	if (r < 0) {
+		viommu_orphans_free(orphans);
+		return r;
+	}
+	*out = orphans;
+	return 0;
+}
+
+int viommu_list_orphans(struct viommu_client *client, struct viommu_orphan **out_orphans)
+{
+	sd_bus_message *m, *reply = NULL;
+	int r;
+
+	if (!client)
+		return -EINVAL;
+	client_clear_error(client);
+	if (!out_orphans)
+		return -EINVAL;
+	*out_orphans = NULL;
+	r = client_new_call(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "ListOrphans", &m);
+	if (r < 0)
+		return r;
+	r = client_call(client, m, &reply);
+	if (r < 0)
+		return r;
+	r = read_orphans(reply, out_orphans);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+void viommu_orphans_free(struct viommu_orphan *orphans)
+{
+	if (!orphans)
+		return;
+	for (struct viommu_orphan *o = orphans; o->name; o++) {
+		free(o->name);
+		free(o->target);
+	}
+	free(orphans);
+}
+
+int viommu_release_orphan(struct viommu_client *client, const char *name)
+{
+	sd_bus_message *m;
+	int r;
+
+	if (!client)
+		return -EINVAL;
+	client_clear_error(client);
+	if (!name || !*name)
+		return -EINVAL;
+	r = client_new_call(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "ReleaseOrphan", &m);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append(m, "s", name);
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		return r;
+	}
+	return client_call(client, m, NULL);
+}
+
+/* org.viommu1.Device calls take no arguments: the device is the object. */
+static int device_call(struct viommu_client *client, const char *device, const char *member)
+{
+	char path[VIOMMU_DEVICE_PATH_MAX];
+
+	if (!client)
+		return -EINVAL;
+	client_clear_error(client);
+	if (client_device_path(device, path, sizeof(path)) < 0)
+		return -EINVAL;
+	return client_call_simple(client, path, VIOMMU_IFACE_DEVICE, member);
+}
+
+int viommu_device_bind_vfio(struct viommu_client *client, const char *device)
+{
+	return device_call(client, device, "BindVfio");
+}
+
+int viommu_device_unbind_vfio(struct viommu_client *client, const char *device)
+{
+	return device_call(client, device, "UnbindVfio");
 }
 
 int viommu_describe(struct viommu_client *client, char **out_json)

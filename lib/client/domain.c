@@ -7,9 +7,6 @@
 
 #include "client-internal.h"
 
-/* The largest nested domain data the daemon takes (a vendor's structure). */
-#define DOMAIN_DATA_MAX 4096
-
 int domain_alloc_on(struct viommu_client *client, const char *path, const char *iface,
 		    uint32_t data_type, const void *data, size_t len, struct viommu_domain **out)
 {

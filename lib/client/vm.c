@@ -9,6 +9,8 @@
 
 #include "client-internal.h"
 
+/* The daemon's limit on AllowIovas ranges. */
+#define ALLOW_RANGES_MAX 64
 
 static int vm_new(struct viommu_client *client, char *path, struct viommu_vm **out)
 {
@@ -31,8 +33,9 @@ static int append_vm_options(sd_bus_message *m, const struct viommu_vm_options *
 	r = sd_bus_message_open_container(m, 'a', "{sv}");
 	if (r < 0 || !options)
 		return r < 0 ? r : sd_bus_message_close_container(m);
-	r = sd_bus_message_append(m, "{sv}{sv}", "persist", "b", (int)options->persist, "pasid",
-				  "b", (int)options->pasid);
+	r = sd_bus_message_append(m, "{sv}{sv}{sv}", "persist", "b", (int)options->persist, "pasid",
+				  "b", (int)options->pasid, "dirty-tracking", "b",
+				  (int)options->dirty_tracking);
 	if (r >= 0 && options->mode)
 		r = sd_bus_message_append(m, "{sv}", "mode", "s", options->mode);
 	if (r < 0)
@@ -171,6 +174,35 @@ int viommu_vm_unmap(struct viommu_vm *vm, uint64_t iova, uint64_t length, uint64
 	if (out_unmapped)
 		*out_unmapped = unmapped;
 	return 0;
+}
+
+int viommu_vm_allow_iovas(struct viommu_vm *vm, const struct viommu_iova_range *ranges,
+			  size_t count)
+{
+	sd_bus_message *m;
+	int r;
+
+	if (!vm)
+		return -EINVAL;
+	client_clear_error(vm->client);
+	if ((count && !ranges) || count > ALLOW_RANGES_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < count; i++)
+		if (ranges[i].last < ranges[i].start)
+			return -EINVAL;
+	r = client_new_call(vm->client, vm->path, VIOMMU_IFACE_VM, "AllowIovas", &m);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(m, 'a', "(tt)");
+	for (size_t i = 0; r >= 0 && i < count; i++)
+		r = sd_bus_message_append(m, "(tt)", ranges[i].start, ranges[i].last);
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		return r;
+	}
+	return client_call(vm->client, m, NULL);
 }
 
 int viommu_vm_iova_ranges(struct viommu_vm *vm, struct viommu_iova_range *ranges,
