@@ -174,8 +174,9 @@ struct viommu_iova_range {
 int viommu_vm_iova_ranges(struct viommu_vm *vm, struct viommu_iova_range *ranges,
 			  size_t *inout_count);
 /*
- * Restricts the IOVAs the VM may use to count ranges (at most 64), replacing
- * the last call's; count 0 lifts the restriction (ranges may then be NULL).
+ * Keeps count ranges (at most 64) usable in the VM's IOAS, replacing the last
+ * call's: a device whose IOMMU cannot reach them all cannot be attached. It
+ * restricts nothing else. count 0 lifts it (ranges may then be NULL).
  */
 int viommu_vm_allow_iovas(struct viommu_vm *vm, const struct viommu_iova_range *ranges,
 			  size_t count);
