@@ -4,6 +4,7 @@
  * keep_error(), so the caller can ask the client what the daemon said.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,36 @@ int client_call_simple(struct viommu_client *client, const char *path, const cha
 	if (r < 0)
 		return r;
 	return client_call(client, m, NULL);
+}
+
+int client_call_u64(struct viommu_client *client, const char *path, const char *iface,
+		    const char *member, uint64_t *out, const char *types, ...)
+{
+	sd_bus_message *m, *reply = NULL;
+	uint64_t value;
+	va_list ap;
+	int r;
+
+	r = client_new_call(client, path, iface, member, &m);
+	if (r < 0)
+		return r;
+	va_start(ap, types);
+	r = sd_bus_message_appendv(m, types, ap);
+	va_end(ap);
+	if (r < 0) {
+		sd_bus_message_unref(m);
+		return r;
+	}
+	r = client_call(client, m, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "t", &value);
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return r;
+	if (out)
+		*out = value;
+	return 0;
 }
 
 int client_destroy(struct viommu_client *client, const char *path, const char *iface)

@@ -95,6 +95,10 @@ int client_invalidate(struct viommu_client *client, const char *path, const char
 /* Sends "Destroy" to path on iface. */
 int client_destroy(struct viommu_client *client, const char *path, const char *iface);
 /* Sends member, with no arguments and no reply, to path on iface. */
+/* member with arguments (sd_bus_message_append() types) and a "t" reply into
+ * *out (may be NULL). */
+int client_call_u64(struct viommu_client *client, const char *path, const char *iface,
+		    const char *member, uint64_t *out, const char *types, ...);
 int client_call_simple(struct viommu_client *client, const char *path, const char *iface,
 		       const char *member);
 

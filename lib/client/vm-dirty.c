@@ -30,10 +30,6 @@ int viommu_vm_read_dirty_bitmap(struct viommu_vm *vm, uint64_t iova, uint64_t le
 				uint64_t page_size, int bitmap_fd, uint32_t flags,
 				uint64_t *out_dirty_pages)
 {
-	sd_bus_message *m, *reply = NULL;
-	uint64_t dirty;
-	int r;
-
 	if (!vm)
 		return -EINVAL;
 	client_clear_error(vm->client);
@@ -41,22 +37,6 @@ int viommu_vm_read_dirty_bitmap(struct viommu_vm *vm, uint64_t iova, uint64_t le
 	if (bitmap_fd < 0 || page_size < 4096 || (page_size & (page_size - 1)) || length == 0 ||
 	    iova % page_size || length % page_size || iova + length - 1 < iova)
 		return -EINVAL;
-	r = client_new_call(vm->client, vm->path, VIOMMU_IFACE_VM, "ReadDirtyBitmap", &m);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_append(m, "ttthu", iova, length, page_size, bitmap_fd, flags);
-	if (r < 0) {
-		sd_bus_message_unref(m);
-		return r;
-	}
-	r = client_call(vm->client, m, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_read(reply, "t", &dirty);
-	sd_bus_message_unref(reply);
-	if (r < 0)
-		return r;
-	if (out_dirty_pages)
-		*out_dirty_pages = dirty;
-	return 0;
+	return client_call_u64(vm->client, vm->path, VIOMMU_IFACE_VM, "ReadDirtyBitmap",
+			       out_dirty_pages, "ttthu", iova, length, page_size, bitmap_fd, flags);
 }

@@ -149,31 +149,11 @@ int viommu_vm_map(struct viommu_vm *vm, int memfd, uint64_t offset, uint64_t len
 
 int viommu_vm_unmap(struct viommu_vm *vm, uint64_t iova, uint64_t length, uint64_t *out_unmapped)
 {
-	sd_bus_message *m, *reply = NULL;
-	uint64_t unmapped;
-	int r;
-
 	if (!vm)
 		return -EINVAL;
 	client_clear_error(vm->client);
-	r = client_new_call(vm->client, vm->path, VIOMMU_IFACE_VM, "UnmapMemory", &m);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_append(m, "tt", iova, length);
-	if (r < 0) {
-		sd_bus_message_unref(m);
-		return r;
-	}
-	r = client_call(vm->client, m, &reply);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_read(reply, "t", &unmapped);
-	sd_bus_message_unref(reply);
-	if (r < 0)
-		return r;
-	if (out_unmapped)
-		*out_unmapped = unmapped;
-	return 0;
+	return client_call_u64(vm->client, vm->path, VIOMMU_IFACE_VM, "UnmapMemory", out_unmapped,
+			       "tt", iova, length);
 }
 
 int viommu_vm_allow_iovas(struct viommu_vm *vm, const struct viommu_iova_range *ranges,
