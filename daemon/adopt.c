@@ -414,14 +414,6 @@ static void finish_destroy(struct vm *vm, const char *path)
 		}
 }
 
-static struct vm *vm_by_id(struct daemon *d, unsigned int id)
-{
-	for (struct vm *vm = d->vms; vm; vm = vm->next)
-		if (vm->id == id)
-			return vm;
-	return NULL;
-}
-
 static void resolve_intent(struct daemon *d, const struct state_intent *in)
 {
 	struct vm *vm = vm_by_id(d, in->vm);
@@ -478,20 +470,17 @@ static void on_claim_deadline(evutil_socket_t fd, short what, void *arg)
 /* Parsed VMs go into the daemon's list in ID order, each adopted or refused. */
 static void adopt_parsed(struct daemon *d, struct vm *parsed, const struct state_intent *in)
 {
-	struct vm **tail = &d->vms;
-
-	while (*tail)
-		tail = &(*tail)->next;
 	while (parsed) {
 		struct vm *vm = parsed;
 		int r;
 
 		parsed = vm->next;
 		vm->next = NULL;
-		r = adopt_vm(d, vm);
+		r = vm_index_reserve(d);
+		if (r == 0)
+			r = adopt_vm(d, vm);
 		if (r == 0) {
-			*tail = vm;
-			tail = &vm->next;
+			vm_index_link(d, vm);
 			log_info("VM %s (%s) adopted: IOAS %u, parent %u, %llu bytes mapped", vm->name,
 				 vm->path, vm->ioas_id, vm->parent_id,
 				 (unsigned long long)vm->mapped_bytes);

@@ -125,6 +125,7 @@ void daemon_fini(struct daemon *d)
 	device_inventory_free(d);
 	device_release_fini(d);
 	state_files_free(d);
+	vm_index_free(d);
 	config_free(d->config);
 	d->config = NULL;
 }

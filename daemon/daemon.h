@@ -224,7 +224,9 @@ struct daemon {
 	const char *config_path;
 	bool config_required;
 	struct device *devices;
-	struct vm *vms;
+	struct vm *vms;		 /* in ID order (vm-index.c) */
+	struct vm **vm_index;	 /* the same, sorted by ID */
+	size_t nvm_index, vm_index_cap;
 	unsigned int next_vm_id;
 	bool has_iommufd;
 	bool has_selftest;
@@ -319,6 +321,15 @@ void orphan_describe(const struct stored_fd *sf, const char *sysfs_root, char *b
 int context_mark_create(struct vm *vm);
 /* 0 when vm->iommufd carries the VM's mark; -ESTALE when not, -ENOENT: no mark. */
 int context_mark_prove(struct vm *vm);
+
+/* vm-index.c: d->vms by ID. Reserve before linking: linking cannot fail. */
+int vm_index_reserve(struct daemon *d);
+void vm_index_link(struct daemon *d, struct vm *vm);
+void vm_index_unlink(struct daemon *d, struct vm *vm);
+struct vm *vm_by_id(const struct daemon *d, unsigned int id);
+/* The VM whose path path is, or is under; NULL for none. */
+struct vm *vm_of_object_path(const struct daemon *d, const char *path);
+void vm_index_free(struct daemon *d);
 
 /* vm.c */
 struct vm *vm_by_path(struct daemon *d, const char *path);

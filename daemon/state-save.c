@@ -441,16 +441,9 @@ int state_prepare_dir(const char *path)
 	return 0;
 }
 
-/* The VM a path is in: the VM's own path, or one under it; NULL for none. */
 static struct vm *vm_of_path(struct daemon *d, const char *path)
 {
-	for (struct vm *vm = d->vms; vm; vm = vm->next) {
-		size_t len = strlen(vm->path);
-
-		if (strncmp(path, vm->path, len) == 0 && (path[len] == '\0' || path[len] == '/'))
-			return vm;
-	}
-	return NULL;
+	return vm_of_object_path(d, path);
 }
 
 int state_begin(struct daemon *d, const char *op, const char *path)

@@ -70,38 +70,34 @@ int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void
 	struct daemon *d = ud;
 	sd_bus_message *m = sd_bus_get_current_message(bus);
 	struct server_peer peer;
+	struct vm *vm = vm_of_object_path(d, path);
 
-	for (struct vm *vm = d->vms; vm; vm = vm->next) {
-		size_t len = strlen(vm->path);
-
-		if (strncmp(path, vm->path, len) != 0 || path[len] != '/')
-			continue;
-		if (m && (server_peer(m, &peer) < 0 || !vm_visible_to(vm, &peer)))
-			return 0;
-		if (strcmp(iface, VIOMMU_IFACE_VIOMMU) == 0) {
-			for (struct viommu *v = vm->viommus; v; v = v->next)
-				if (strcmp(v->path, path) == 0)
-					return *found = v, 1;
-		} else if (strcmp(iface, VIOMMU_IFACE_DOMAIN) == 0) {
-			for (struct domain *dom = vm->domains; dom; dom = dom->next)
-				if (strcmp(dom->path, path) == 0)
-					return *found = dom, 1;
-		} else if (strcmp(iface, VIOMMU_IFACE_VDEVICE) == 0) {
-			for (struct vdevice *v = vm->vdevices; v; v = v->next)
-				if (strcmp(v->path, path) == 0)
-					return *found = v, 1;
-		} else if (strcmp(iface, VIOMMU_IFACE_FAULT_QUEUE) == 0) {
-			struct fault_queue *q = fault_queue_by_path(vm, path);
-
-			if (q)
-				return *found = q, 1;
-		} else if (strcmp(iface, VIOMMU_IFACE_HW_QUEUE) == 0) {
-			for (struct viommu *v = vm->viommus; v; v = v->next)
-				for (struct hw_queue *q = v->hw_queues; q; q = q->next)
-					if (strcmp(q->path, path) == 0)
-						return *found = q, 1;
-		}
+	if (!vm || path[strlen(vm->path)] != '/')
 		return 0;
+	if (m && (server_peer(m, &peer) < 0 || !vm_visible_to(vm, &peer)))
+		return 0;
+	if (strcmp(iface, VIOMMU_IFACE_VIOMMU) == 0) {
+		for (struct viommu *v = vm->viommus; v; v = v->next)
+			if (strcmp(v->path, path) == 0)
+				return *found = v, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_DOMAIN) == 0) {
+		for (struct domain *dom = vm->domains; dom; dom = dom->next)
+			if (strcmp(dom->path, path) == 0)
+				return *found = dom, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_VDEVICE) == 0) {
+		for (struct vdevice *v = vm->vdevices; v; v = v->next)
+			if (strcmp(v->path, path) == 0)
+				return *found = v, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_FAULT_QUEUE) == 0) {
+		struct fault_queue *q = fault_queue_by_path(vm, path);
+
+		if (q)
+			return *found = q, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_HW_QUEUE) == 0) {
+		for (struct viommu *v = vm->viommus; v; v = v->next)
+			for (struct hw_queue *q = v->hw_queues; q; q = q->next)
+				if (strcmp(q->path, path) == 0)
+					return *found = q, 1;
 	}
 	return 0;
 }

@@ -15,10 +15,9 @@
 
 struct vm *vm_by_path(struct daemon *d, const char *path)
 {
-	for (struct vm *vm = d->vms; vm; vm = vm->next)
-		if (strcmp(vm->path, path) == 0)
-			return vm;
-	return NULL;
+	struct vm *vm = vm_of_object_path(d, path);
+
+	return vm && strcmp(vm->path, path) == 0 ? vm : NULL;
 }
 
 bool vm_visible_to(const struct vm *vm, const struct server_peer *peer)
@@ -129,7 +128,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		{ "mode", OPTION_STRING, mode, sizeof(mode) },
 		{ "dirty-tracking", OPTION_BOOL, &dirty },
 	};
-	struct vm *vm, **tail;
+	struct vm *vm;
 	int r;
 
 	if (!vm_name_valid(name))
@@ -178,6 +177,10 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 				 (unsigned int)peer->uid, owned);
 	}
 
+	/* Room in the index now: once the kernel objects exist, linking cannot fail. */
+	r = vm_index_reserve(d);
+	if (r < 0)
+		return r;
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
@@ -238,9 +241,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	}
 	vm_fd_store(vm, "iommufd", vm->iommufd);
 	state_mark_dirty(vm);
-	for (tail = &d->vms; *tail; tail = &(*tail)->next)
-		;
-	*tail = vm;
+	vm_index_link(d, vm);
 	log_info("VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
 		 (unsigned int)vm->owner, vm->peer_id, mode);
 	daemon_update_status(d);
@@ -291,12 +292,7 @@ void vm_free(struct vm *vm)
 	struct daemon *d = vm->daemon;
 
 	state_vm_gone(d, vm->id);
-	for (struct vm **p = &d->vms; *p; p = &(*p)->next) {
-		if (*p == vm) {
-			*p = vm->next;
-			break;
-		}
-	}
+	vm_index_unlink(d, vm);
 	while (vm->mappings) {
 		struct vm_mapping *map = vm->mappings;
 

@@ -268,7 +268,7 @@ static void pump_once(void)
 static void model_reset(void)
 {
 	struct state_intent intent;
-	struct vm *parsed = NULL, **tail;
+	struct vm *parsed = NULL;
 	unsigned int next = 0;
 	char text[sizeof(state_fmt) + 32], err[512] = "";
 	int r;
@@ -285,8 +285,6 @@ static void model_reset(void)
 		fprintf(stderr, "fuzz-dbus: the fake state does not parse: %s\n", err);
 	require(r == 0, "the fake state parses");
 	/* Linked as adopt.c links an adopted VM; owned by our connection. */
-	for (tail = &F.d.vms; *tail; tail = &(*tail)->next)
-		;
 	while (parsed) {
 		struct vm *vm = parsed;
 
@@ -301,8 +299,8 @@ static void model_reset(void)
 			vm->ranges[0].start = 0x1000000;
 			vm->ranges[0].last = UINT64_C(0xffffffffffff);
 		}
-		*tail = vm;
-		tail = &vm->next;
+		require(vm_index_reserve(&F.d) == 0, "room in the VM index");
+		vm_index_link(&F.d, vm);
 	}
 	F.d.next_vm_id = next;
 	F.d.intent.active = false;

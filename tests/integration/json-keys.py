@@ -9,7 +9,8 @@ the object "status". test-viommuctl.sh checks each --json output it gets
 (every key path documented under its command) and at the end that every
 documented key path was seen in some output of its command.
 
-usage: json-keys.py check MAN-PAGE COMMAND OUTPUT.json SEEN-FILE
+usage: json-keys.py all MAN-PAGE LIST [--unseen-ok COMMAND]...
+       json-keys.py check MAN-PAGE COMMAND OUTPUT.json SEEN-FILE
        json-keys.py complete MAN-PAGE SEEN-FILE [--unseen-ok COMMAND]...
        json-keys.py print OUTPUT.json
 OUTPUT.json may hold one JSON value or one per line (monitor).
@@ -82,6 +83,34 @@ def main():
         for key in missing:
             print(f'{command}: "{key}" is in the output but not in viommuctl(8) JSON KEYS')
         return 1 if missing else 0
+    if len(args) >= 3 and args[0] == 'all':
+        # LIST: "command<TAB>output file" lines; check each, then complete.
+        page, listing = args[1:3]
+        entries = section(page)
+        seen = {}
+        ok = True
+        for line in open(listing, encoding='utf-8'):
+            command, out = line.rstrip('\n').split('\t')
+            got = paths(load(out))
+            seen.setdefault(command, set()).update(got)
+            if command not in entries:
+                print(f'viommuctl(8) JSON KEYS has no entry for "{command}"')
+                ok = False
+                continue
+            for key in sorted(got - entries[command]):
+                print(f'{command}: "{key}" is in the output but not in viommuctl(8) JSON KEYS')
+                ok = False
+        unseen_ok = set(args[4::2]) if args[3::2] == ['--unseen-ok'] * len(args[3::2]) else None
+        if unseen_ok is None:
+            sys.exit(__doc__)
+        for command, keys in sorted(entries.items()):
+            if command in unseen_ok and not seen.get(command):
+                print(f'{command}: not checked here ({", ".join(sorted(keys))})')
+                continue
+            for key in sorted(keys - seen.get(command, set())):
+                print(f'{command}: "{key}" is documented but no output had it')
+                ok = False
+        return 0 if ok else 1
     if len(args) >= 3 and args[0] == 'complete':
         page, seen_path = args[1:3]
         # "--unseen-ok CMD": a command whose outputs here cannot have keys.
