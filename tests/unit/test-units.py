@@ -157,17 +157,24 @@ def policy(src, tmp, bus, daemon):
     """The policy on a bus of our own, with the built daemon owning the name:
     root may call anything, another user only what reads."""
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f'unix:path={bus}')
+    # A state file of its own: nothing in /run/viommud is this test's.
     d = subprocess.Popen([daemon, '--bus', 'system', '--socket', os.path.join(tmp, 'sock'),
-                          '--config', os.path.join(tmp, 'empty.conf')],
+                          '--config', os.path.join(tmp, 'empty.conf'),
+                          '--state', os.path.join(tmp, 'state.json')],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True)
     try:
         ready = False
+        said = []
         for line in d.stderr:
+            said.append(line.rstrip('\n'))
             if 'ready' in line:
                 ready = True
                 break
-        check('root owns org.viommu1 on the bus', ready, 'the daemon did not get ready')
+        if not ready:
+            said.append(f'exit status {d.wait(timeout=10)}')
+        check('root owns org.viommu1 on the bus', ready,
+              'the daemon did not get ready; it said:\n' + '\n'.join(said))
         if not ready:
             return
 
