@@ -441,15 +441,10 @@ int state_prepare_dir(const char *path)
 	return 0;
 }
 
-static struct vm *vm_of_path(struct daemon *d, const char *path)
-{
-	return vm_of_object_path(d, path);
-}
-
 int state_begin(struct daemon *d, const char *op, const char *path)
 {
 	struct state_intent *in = &d->intent;
-	struct vm *vm = vm_of_path(d, path);
+	struct vm *vm = vm_of_object_path(d, path);
 
 	memset(in, 0, sizeof(*in));
 	in->active = true;
@@ -528,7 +523,7 @@ static bool call_may_change(struct daemon *d, sd_bus_message *m, const char *pat
 					    peer.ngroups);
 	if (strncmp(path, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX) + 1) == 0)
 		return peer_is_root(&peer); /* BindVfio, UnbindVfio */
-	vm = vm_of_path(d, path);
+	vm = vm_of_object_path(d, path);
 	return vm && vm_visible_to(vm, &peer);
 }
 

@@ -81,11 +81,14 @@ static int do_write(const char *root, enum pci_sysfs_write_op op, const char *bd
 	return pci_sysfs_write(root, op, bdf, driver);
 }
 
-static int driver_attr_write(const char *root, const char *driver, const char *attr,
-			     const char *bdf)
+static int driver_unbind(const char *root, const char *driver, const char *bdf)
 {
-	return do_write(root, strcmp(attr, "bind") == 0 ? PCI_SYSFS_BIND : PCI_SYSFS_UNBIND, bdf,
-			driver);
+	return do_write(root, PCI_SYSFS_UNBIND, bdf, driver);
+}
+
+static int driver_bind(const char *root, const char *driver, const char *bdf)
+{
+	return do_write(root, PCI_SYSFS_BIND, bdf, driver);
 }
 
 static int probe(const char *root, const char *bdf)
@@ -155,7 +158,7 @@ int pci_sysfs_bind_vfio(const char *root, const char *bdf, struct pci_driver_bin
 		if (r < 0)
 			return r;
 		if (b.driver[0]) {
-			r = driver_attr_write(root, b.driver, "unbind", bdf);
+			r = driver_unbind(root, b.driver, bdf);
 			if (r == 0)
 				r = wait_driver(dir, "");
 			if (r < 0)
@@ -204,7 +207,7 @@ int pci_sysfs_restore_driver(const char *root, const struct pci_driver_binding *
 		return r;
 	if (strcmp(driver, VFIO_PCI) == 0) {
 		/* Blocks until every fd of the device is closed. */
-		r = driver_attr_write(root, VFIO_PCI, "unbind", saved->bdf);
+		r = driver_unbind(root, VFIO_PCI, saved->bdf);
 		if (r == 0)
 			r = wait_driver(dir, "");
 		if (r < 0)
@@ -227,7 +230,7 @@ int pci_sysfs_restore_driver(const char *root, const struct pci_driver_binding *
 	if (driver[0])
 		return -EBUSY; /* another driver took it */
 	/* Probing did not pick it (e.g. it had been bound by hand): bind directly. */
-	r = driver_attr_write(root, saved->driver, "bind", saved->bdf);
+	r = driver_bind(root, saved->driver, saved->bdf);
 	if (r == 0)
 		r = wait_driver(dir, saved->driver);
 	return r == -ETIMEDOUT ? -EBUSY : r;
@@ -258,7 +261,7 @@ int pci_sysfs_rebind_vfio(const char *root, const char *bdf)
 	if (r < 0)
 		return r;
 	/* Blocks until every fd of the device is closed. */
-	r = driver_attr_write(root, VFIO_PCI, "unbind", bdf);
+	r = driver_unbind(root, VFIO_PCI, bdf);
 	if (r == 0)
 		r = wait_driver(dir, "");
 	if (r == 0)

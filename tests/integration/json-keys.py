@@ -5,18 +5,16 @@
 The section lists, per command, every key path the output has: "name" for a
 member of the object (or of each object of a list), "devices[].name" for a
 member of each object in the array "devices", "status.iommu" for a member of
-the object "status". test-viommuctl.sh checks each --json output it gets
-(every key path documented under its command) and at the end that every
-documented key path was seen in some output of its command.
+the object "status". test-viommuctl.sh hands it every --json output it got
+(LIST: "command<TAB>file" lines): each output's key paths must be documented
+under its command, and every documented key path must turn up in some output
+of its command (commands given with --unseen-ok excepted).
 
 usage: json-keys.py all MAN-PAGE LIST [--unseen-ok COMMAND]...
-       json-keys.py check MAN-PAGE COMMAND OUTPUT.json SEEN-FILE
-       json-keys.py complete MAN-PAGE SEEN-FILE [--unseen-ok COMMAND]...
        json-keys.py print OUTPUT.json
-OUTPUT.json may hold one JSON value or one per line (monitor).
+An output file may hold one JSON value or one per line (monitor).
 """
 import json
-import os
 import re
 import sys
 
@@ -68,23 +66,7 @@ def main():
     if len(args) == 2 and args[0] == 'print':
         print('\n'.join(sorted(paths(load(args[1])))))
         return 0
-    if len(args) == 5 and args[0] == 'check':
-        page, command, out, seen = args[1:]
-        entries = section(page)
-        if command not in entries:
-            print(f'viommuctl(8) JSON KEYS has no entry for "{command}"; its keys:')
-            print('\n'.join(sorted(paths(load(out)))))
-            return 1
-        got = paths(load(out))
-        with open(seen, 'a', encoding='utf-8') as f:
-            for key in sorted(got):
-                f.write(f'{command}\t{key}\n')
-        missing = sorted(got - entries[command])
-        for key in missing:
-            print(f'{command}: "{key}" is in the output but not in viommuctl(8) JSON KEYS')
-        return 1 if missing else 0
     if len(args) >= 3 and args[0] == 'all':
-        # LIST: "command<TAB>output file" lines; check each, then complete.
         page, listing = args[1:3]
         entries = section(page)
         seen = {}
@@ -105,26 +87,6 @@ def main():
             sys.exit(__doc__)
         for command, keys in sorted(entries.items()):
             if command in unseen_ok and not seen.get(command):
-                print(f'{command}: not checked here ({", ".join(sorted(keys))})')
-                continue
-            for key in sorted(keys - seen.get(command, set())):
-                print(f'{command}: "{key}" is documented but no output had it')
-                ok = False
-        return 0 if ok else 1
-    if len(args) >= 3 and args[0] == 'complete':
-        page, seen_path = args[1:3]
-        # "--unseen-ok CMD": a command whose outputs here cannot have keys.
-        unseen_ok = set(args[4::2]) if args[3::2] == ['--unseen-ok'] * len(args[3::2]) else None
-        if unseen_ok is None:
-            sys.exit(__doc__)
-        seen = {}
-        if os.path.exists(seen_path):
-            for line in open(seen_path, encoding='utf-8'):
-                command, key = line.rstrip('\n').split('\t')
-                seen.setdefault(command, set()).add(key)
-        ok = True
-        for command, keys in sorted(section(page).items()):
-            if command in unseen_ok and command not in seen:
                 print(f'{command}: not checked here ({", ".join(sorted(keys))})')
                 continue
             for key in sorted(keys - seen.get(command, set())):

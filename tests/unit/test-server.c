@@ -902,6 +902,28 @@ static void dbus_daemon_stop(pid_t pid)
 	}
 }
 
+/* A private dbus-daemon as the system bus ($DBUS_SYSTEM_BUS_ADDRESS set to
+ * it, address kept in address) and t's server started on it in mode; skips
+ * without dbus-daemon. The bus daemon's pid. */
+static pid_t system_bus_server(struct test_server *t, enum server_bus_mode mode, char *address,
+			       size_t len)
+{
+	pid_t daemon;
+	int r;
+
+	if (access("/usr/bin/dbus-daemon", X_OK) < 0 && access("/bin/dbus-daemon", X_OK) < 0)
+		check_skip("dbus-daemon is not installed");
+	test_server_init(t);
+	daemon = dbus_daemon_start(t->dir, address, len);
+	CHECK(daemon > 0);
+	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
+	r = test_server_start(t, t->path, mode, &t->server);
+	if (r < 0)
+		dbus_daemon_stop(daemon);
+	CHECK_OK(r);
+	return daemon;
+}
+
 static void test_system_bus(void)
 {
 	struct test_server t;
@@ -915,17 +937,7 @@ static void test_system_bus(void)
 	pid_t daemon;
 	int fds = check_count_fds(), r;
 
-	if (access("/usr/bin/dbus-daemon", X_OK) < 0 && access("/bin/dbus-daemon", X_OK) < 0)
-		check_skip("dbus-daemon is not installed");
-	test_server_init(&t);
-	daemon = dbus_daemon_start(t.dir, address, sizeof(address));
-	CHECK(daemon > 0);
-	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
-
-	r = test_server_start(&t, t.path, SERVER_BUS_SYSTEM, &t.server);
-	if (r < 0)
-		dbus_daemon_stop(daemon);
-	CHECK_OK(r);
+	daemon = system_bus_server(&t, SERVER_BUS_SYSTEM, address, sizeof(address));
 	CHECK_EQ(t.attached, 1);
 	/* The name is taken: a second daemon fails to start. */
 	snprintf(path2, sizeof(path2), "%s/second.sock", t.dir);
@@ -1007,16 +1019,7 @@ static void test_system_bus_slow_credentials(void)
 	pid_t daemon;
 	int r;
 
-	if (access("/usr/bin/dbus-daemon", X_OK) < 0 && access("/bin/dbus-daemon", X_OK) < 0)
-		check_skip("dbus-daemon is not installed");
-	test_server_init(&t);
-	daemon = dbus_daemon_start(t.dir, address, sizeof(address));
-	CHECK(daemon > 0);
-	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
-	r = test_server_start(&t, t.path, SERVER_BUS_SYSTEM, &t.server);
-	if (r < 0)
-		dbus_daemon_stop(daemon);
-	CHECK_OK(r);
+	daemon = system_bus_server(&t, SERVER_BUS_SYSTEM, address, sizeof(address));
 	CHECK(sd_bus_open_system(&known) >= 0);
 	CHECK(sd_bus_open_system(&fresh) >= 0);
 	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
@@ -1072,17 +1075,8 @@ static void test_system_bus_lost(void)
 	pid_t daemon;
 	int r;
 
-	if (access("/usr/bin/dbus-daemon", X_OK) < 0 && access("/bin/dbus-daemon", X_OK) < 0)
-		check_skip("dbus-daemon is not installed");
-	test_server_init(&t);
-	daemon = dbus_daemon_start(t.dir, address, sizeof(address));
-	CHECK(daemon > 0);
-	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
-	r = test_server_start(&t, t.path, SERVER_BUS_AUTO, &t.server);
+	daemon = system_bus_server(&t, SERVER_BUS_AUTO, address, sizeof(address));
 	unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
-	if (r < 0)
-		dbus_daemon_stop(daemon);
-	CHECK_OK(r);
 	CHECK_EQ(t.attached, 1); /* AUTO found the bus through the variable */
 
 	setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
