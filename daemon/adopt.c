@@ -593,7 +593,7 @@ int daemon_adopt(struct daemon *d)
 			break;
 		}
 	}
-	daemon_update_status(d);
+	model_usage_changed(d);
 	return 0;
 }
 

@@ -13,7 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "model.h"
 #include "iommufd.h"
 
 #define MARK_PAGE 4096ull

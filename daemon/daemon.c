@@ -16,21 +16,6 @@
 #include "state.h"
 #include "uevent.h"
 
-static void daemon_probe_kernel(struct daemon *d)
-{
-	int fd = iommufd_open();
-
-	d->has_iommufd = fd >= 0;
-	d->has_selftest = fd >= 0 && mock_available(fd);
-	if (fd >= 0)
-		close(fd);
-	d->has_vfio_cdev = access("/sys/class/vfio-dev", F_OK) == 0 ||
-			   access("/dev/vfio/devices", F_OK) == 0;
-	log_info("kernel: iommufd %s, selftest mock %s, VFIO cdev %s",
-		 d->has_iommufd ? "yes" : "no", d->has_selftest ? "yes" : "no",
-		 d->has_vfio_cdev ? "yes" : "no");
-}
-
 /* A call that changed state without committing it itself commits here,
  * once its dispatch is over. */
 static void daemon_on_commit(evutil_socket_t fd, short events, void *arg)
@@ -60,20 +45,59 @@ void state_write_soon(struct daemon *d)
 		daemon_on_write_soon(-1, 0, d);
 }
 
-static void daemon_on_uevent(const struct uevent *ev, void *userdata)
+struct signal_args {
+	const char *member;
+	const char *path;
+};
+
+static void emit_on(sd_bus *bus, void *ud)
 {
-	device_uevent(userdata, ev);
+	const struct signal_args *a = ud;
+	int r = sd_bus_emit_signal(bus, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, a->member, "o",
+				   a->path);
+
+	if (r < 0)
+		log_debug("cannot emit %s on a connection: %s", a->member, strerror(-r));
 }
+
+static void daemon_emit_device_signal(struct daemon *d, const char *member,
+				      const struct device *dev)
+{
+	struct signal_args a = { member, dev->path };
+
+	if (d->server)
+		server_foreach_bus(d->server, emit_on, &a);
+}
+
+static void daemon_on_memory_change(struct vm *vm, uint64_t iova, uint64_t length)
+{
+	state_begin_range(vm->daemon, iova, length);
+}
+
+static void daemon_on_model_changed(struct daemon *d)
+{
+	state_commit(d);
+}
+
+/* The layers above the model: the bus (signals, STATUS=) and the state files. */
+static const struct model_hooks daemon_model_hooks = {
+	.vm_property_changed = vm_property_changed,
+	.device_signal = daemon_emit_device_signal,
+	.vm_gone = state_vm_gone,
+	.usage_changed = daemon_update_status,
+	.memory_change = daemon_on_memory_change,
+	.changed = daemon_on_model_changed,
+	.changed_soon = state_write_soon,
+	.viommu_event = viommu_signal_event,
+	.viommu_events_lost = viommu_signal_events_lost,
+	.fault = fault_queue_signal_fault,
+};
 
 int daemon_init(struct daemon *d, struct event_base *base, struct config *config)
 {
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	d->base = base;
-	d->config = config;
-	d->next_vm_id = 1;
-	d->release_pipe[0] = d->release_pipe[1] = -1;
 	d->state_durable = -1;
 	r = errors_register();
 	if (r < 0)
@@ -82,28 +106,12 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	d->write_soon_event = evtimer_new(base, daemon_on_write_soon, d);
 	if (!d->commit_event || !d->write_soon_event)
 		return -ENOMEM;
-	r = device_release_init(d);
-	if (r < 0)
-		return r;
-	daemon_probe_kernel(d);
-	/* Listen before the first scan, so nothing falls in between. */
-	r = uevent_monitor_new(base, daemon_on_uevent, d, &d->uevents);
-	if (r < 0)
-		log_warning("no hot-plug: cannot watch kernel uevents (%s); SIGHUP rescans",
-			    strerror(-r));
-	return device_inventory_scan(d);
+	return model_init(d, base, config, &daemon_model_hooks);
 }
 
 void daemon_fini(struct daemon *d)
 {
-	while (d->vms) {
-		struct vm *vm = d->vms;
-
-		vm_teardown(vm);
-		vm_free(vm);
-	}
-	uevent_monitor_free(d->uevents);
-	d->uevents = NULL;
+	model_stop(d);
 	if (d->commit_event)
 		event_free(d->commit_event);
 	if (d->write_soon_event) {
@@ -122,12 +130,8 @@ void daemon_fini(struct daemon *d)
 	free(d->orphans);
 	d->orphans = NULL;
 	d->norphans = 0;
-	device_inventory_free(d);
-	device_release_fini(d);
 	state_files_free(d);
-	vm_index_free(d);
-	config_free(d->config);
-	d->config = NULL;
+	model_fini(d);
 }
 
 void daemon_apply_limits(struct daemon *d)
@@ -267,42 +271,14 @@ void daemon_peer_gone(const char *peer_id, void *userdata)
 		state_commit(d);
 }
 
-struct signal_args {
-	const char *member;
-	const char *path;
-};
-
-static void emit_on(sd_bus *bus, void *ud)
-{
-	const struct signal_args *a = ud;
-	int r = sd_bus_emit_signal(bus, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, a->member, "o",
-				   a->path);
-
-	if (r < 0)
-		log_debug("cannot emit %s on a connection: %s", a->member, strerror(-r));
-}
-
-void daemon_emit_device_signal(struct daemon *d, const char *member, const char *path)
-{
-	struct signal_args a = { member, path };
-
-	if (d->server)
-		server_foreach_bus(d->server, emit_on, &a);
-}
-
 int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *error)
 {
 	int r = server_peer(m, out);
 
 	if (r < 0)
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+		return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 				 "cannot tell who is calling (%s)", strerror(-r));
 	return 0;
-}
-
-bool peer_is_root(const struct server_peer *peer)
-{
-	return peer->uid == 0;
 }
 
 int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error)
@@ -313,7 +289,7 @@ int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	if (!peer_is_root(&peer))
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED, "%s", why);
+		return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED, "%s", why);
 	return 0;
 }
 
@@ -336,8 +312,7 @@ void audit_message(sd_bus_message *m, const char *action, const char *vm, const 
 
 	if (m)
 		server_peer(m, &peer);
-	log_notice("AUDIT %s uid=%d pid=%d peer=%s vm=%s device=%s", action, (int)peer.uid,
-		   (int)peer.pid, peer.id[0] ? peer.id : "-", vm ? vm : "-", device ? device : "-");
+	audit_peer(&peer, action, vm, device);
 }
 
 void strv_free(char **strv)

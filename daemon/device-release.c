@@ -8,7 +8,7 @@
  * had one of its fds). The loop never waits: a VMM can hold a device in ways
  * no /proc scan sees (a BAR mapping, an fd in flight, an io_uring file).
  */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <event2/event.h>

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The device inventory and the org.viommu1.Device objects. */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "log.h"
 #include "uevent.h"
 
@@ -92,7 +91,7 @@ static void device_remove(struct daemon *d, struct device *dev)
 			break;
 		}
 	}
-	daemon_emit_device_signal(d, "DeviceRemoved", dev->path);
+	model_device_signal(d, "DeviceRemoved", dev);
 	free(dev);
 }
 
@@ -122,7 +121,7 @@ static int device_scan_pci(struct daemon *d)
 				free(list);
 				return -ENOMEM;
 			}
-			daemon_emit_device_signal(d, "DeviceAdded", dev->path);
+			model_device_signal(d, "DeviceAdded", dev);
 		}
 		dev->present = true;
 		dev->pci = list[i];
@@ -151,7 +150,7 @@ static int device_scan_mock(struct daemon *d)
 
 			if (!dev)
 				return -ENOMEM;
-			daemon_emit_device_signal(d, "DeviceAdded", dev->path);
+			model_device_signal(d, "DeviceAdded", dev);
 		}
 	}
 	for (struct device *dev = d->devices, *next; dev; dev = next) {
@@ -226,7 +225,7 @@ void device_uevent(struct daemon *d, const struct uevent *ev)
 	/* Emits DeviceAdded/DeviceRemoved; keeps the devices a VM holds. */
 	if (rescan)
 		device_inventory_scan(d);
-	daemon_update_status(d);
+	model_usage_changed(d);
 }
 
 void device_inventory_free(struct daemon *d)
@@ -285,126 +284,9 @@ bool device_assignable(struct daemon *d, struct device *dev, char *reason, size_
 	return a.assignable;
 }
 
-/* --- D-Bus --- */
-
-static int prop_name(sd_bus *bus, const char *path, const char *iface, const char *property,
-		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
+/* Whether the device's driver may change now: a real device, in no VM. */
+static int device_check_rebind(const struct device *dev, struct verror *error)
 {
-	struct device *dev = userdata;
-
-	return sd_bus_message_append(reply, "s", dev->name);
-}
-
-static int prop_driver(sd_bus *bus, const char *path, const char *iface, const char *property,
-		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-
-	device_refresh(dev->daemon, dev); /* a give-back may have finished since */
-	return sd_bus_message_append(reply, "s", dev->mock ? "" : dev->pci.driver);
-}
-
-static int prop_group(sd_bus *bus, const char *path, const char *iface, const char *property,
-		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-
-	return sd_bus_message_append(reply, "i", dev->mock ? -1 : dev->pci.iommu_group);
-}
-
-static int prop_cdev(sd_bus *bus, const char *path, const char *iface, const char *property,
-		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-
-	device_refresh(dev->daemon, dev);
-	return sd_bus_message_append(reply, "s", dev->mock ? "" : dev->pci.vfio_cdev);
-}
-
-static int prop_vendor(sd_bus *bus, const char *path, const char *iface, const char *property,
-		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-
-	return sd_bus_message_append(reply, "s", dev->vendor ? dev->vendor->name : "");
-}
-
-/* The names of the capabilities the device's IOMMU has (non-zero ones). */
-static int prop_capabilities(sd_bus *bus, const char *path, const char *iface,
-			     const char *property, sd_bus_message *reply, void *userdata,
-			     sd_bus_error *error)
-{
-	struct device *dev = userdata;
-	int r = sd_bus_message_open_container(reply, 'a', "s");
-
-	for (unsigned int i = 0; r >= 0 && i < dev->caps.count; i++)
-		if (dev->caps.cap[i].value)
-			r = sd_bus_message_append(reply, "s", dev->caps.cap[i].name);
-	return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int prop_hw_info(sd_bus *bus, const char *path, const char *iface, const char *property,
-			sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-	int r = sd_bus_message_open_container(reply, 'a', "{sv}");
-
-	for (unsigned int i = 0; r >= 0 && i < dev->caps.count; i++)
-		r = sd_bus_message_append(reply, "{sv}", dev->caps.cap[i].name, "t",
-					  dev->caps.cap[i].value);
-	return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-/* Whether the caller of the current message may see the device's VM. */
-static bool device_vm_visible(sd_bus *bus, const struct device *dev)
-{
-	sd_bus_message *m = sd_bus_get_current_message(bus);
-	struct server_peer peer;
-
-	return dev->vm && m && server_peer(m, &peer) == 0 && vm_visible_to(dev->vm, &peer);
-}
-
-static int prop_vm(sd_bus *bus, const char *path, const char *iface, const char *property,
-		   sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-
-	/* Another user's VM is not named, only that the device is taken. */
-	if (dev->vm && !device_vm_visible(bus, dev))
-		return sd_bus_message_append(reply, "o", "/");
-	return sd_bus_message_append(reply, "o", dev->vm ? dev->vm->path : "/");
-}
-
-static int prop_assignable(sd_bus *bus, const char *path, const char *iface,
-			   const char *property, sd_bus_message *reply, void *userdata,
-			   sd_bus_error *error)
-{
-	struct device *dev = userdata;
-	struct daemon *d = dev->daemon;
-	char reason[512];
-	bool ok = device_assignable(d, dev, reason, sizeof(reason));
-
-	if (dev->vm && !device_vm_visible(bus, dev))
-		snprintf(reason, sizeof(reason), "attached to another user's VM");
-	if (strcmp(property, "Assignable") == 0)
-		return sd_bus_message_append(reply, "b", ok);
-	return sd_bus_message_append(reply, "s", reason);
-}
-
-static int device_check_root(sd_bus_message *m, sd_bus_error *error)
-{
-	return daemon_require_root(m, "only root may rebind devices", error);
-}
-
-/* Whether the caller may change the device's driver now: root, a real
- * device, in no VM. */
-static int device_check_rebind(sd_bus_message *m, const struct device *dev,
-			       sd_bus_error *error)
-{
-	int r = device_check_root(m, error);
-
-	if (r < 0)
-		return r;
 	if (dev->mock)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "%s is a selftest mock device: it has no driver", dev->name);
@@ -414,12 +296,11 @@ static int device_check_rebind(sd_bus_message *m, const struct device *dev,
 	return 0;
 }
 
-static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int device_bind_vfio(struct daemon *d, struct device *dev, const struct server_peer *caller,
+		     struct verror *error)
 {
-	struct device *dev = userdata;
-	struct daemon *d = dev->daemon;
 	struct pci_driver_binding saved;
-	int r = device_check_rebind(m, dev, error);
+	int r = device_check_rebind(dev, error);
 
 	if (r < 0)
 		return r;
@@ -428,17 +309,16 @@ static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *err
 		return error_errno(error, r, "cannot bind %s to vfio-pci", dev->name);
 	/* An operator's bind stays: only on-demand binds are given back. */
 	device_refresh(d, dev);
-	audit_message(m, "bind", NULL, dev->name);
+	audit_peer(caller, "bind", NULL, dev->name);
 	log_info("%s bound to vfio-pci (was %s)", dev->name,
 		 saved.driver[0] ? saved.driver : "unbound");
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
 
-static int method_unbind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int device_unbind_vfio(struct daemon *d, struct device *dev, const struct server_peer *caller,
+		       struct verror *error)
 {
-	struct device *dev = userdata;
-	struct daemon *d = dev->daemon;
-	int r = device_check_rebind(m, dev, error);
+	int r = device_check_rebind(dev, error);
 
 	if (r < 0)
 		return r;
@@ -458,59 +338,6 @@ static int method_unbind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *e
 	device_refresh(d, dev);
 	if (r < 0)
 		return error_errno(error, r, "cannot give %s back from vfio-pci", dev->name);
-	audit_message(m, "unbind", NULL, dev->name);
-	return sd_bus_reply_method_return(m, NULL);
-}
-
-const sd_bus_vtable device_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Driver", "s", prop_driver, 0, 0),
-	SD_BUS_PROPERTY("IommuGroup", "i", prop_group, 0, 0),
-	SD_BUS_PROPERTY("Cdev", "s", prop_cdev, 0, 0),
-	SD_BUS_PROPERTY("Vendor", "s", prop_vendor, 0, 0),
-	SD_BUS_PROPERTY("Capabilities", "as", prop_capabilities, 0, 0),
-	SD_BUS_PROPERTY("HwInfo", "a{sv}", prop_hw_info, 0, 0),
-	SD_BUS_PROPERTY("Vm", "o", prop_vm, 0, 0),
-	SD_BUS_PROPERTY("Assignable", "b", prop_assignable, 0, 0),
-	SD_BUS_PROPERTY("Reason", "s", prop_assignable, 0, 0),
-	SD_BUS_METHOD("BindVfio", "", "", method_bind_vfio, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("UnbindVfio", "", "", method_unbind_vfio, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_VTABLE_END,
-};
-
-int device_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
-		sd_bus_error *error)
-{
-	struct device *dev = device_by_path(ud, path);
-
-	if (!dev)
-		return 0;
-	*found = dev;
-	return 1;
-}
-
-int device_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes,
-		     sd_bus_error *error)
-{
-	struct daemon *d = ud;
-	size_t n = 0, i = 0;
-	char **list;
-
-	for (struct device *dev = d->devices; dev; dev = dev->next)
-		n += dev->present;
-	list = calloc(n + 1, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	for (struct device *dev = d->devices; dev; dev = dev->next) {
-		if (!dev->present)
-			continue;
-		list[i] = strdup(dev->path);
-		if (!list[i++]) {
-			strv_free(list);
-			return -ENOMEM;
-		}
-	}
-	*nodes = list;
+	audit_peer(caller, "unbind", NULL, dev->name);
 	return 0;
 }

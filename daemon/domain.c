@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Nested domains (stage-1 HWPTs from guest data), on a vIOMMU or the parent. */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "log.h"
-#include "options.h"
 
 #define INVALIDATE_ENTRY_MAX 4096	     /* the kernel's cap: one page */
 #define INVALIDATE_BYTES_MAX (1024 * 1024) /* one call's array */
@@ -23,12 +21,8 @@ static struct vm_device *domain_pick_device(struct vm *vm, const struct viommu_v
 }
 
 int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const void *data,
-		 size_t len, sd_bus_message *options, struct domain **out, sd_bus_error *error)
+		 size_t len, const char *fault_path, struct domain **out, struct verror *error)
 {
-	char fault_path[VIOMMU_PATH_MAX] = "";
-	const struct option_spec specs[] = {
-		{ "fault-queue", OPTION_PATH, fault_path, sizeof(fault_path) },
-	};
 	struct iommufd_hwpt_alloc_args args = { 0 };
 	const struct viommu_vendor *vendor;
 	struct fault_queue *fault = NULL;
@@ -36,10 +30,7 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	struct vm_device *vd;
 	int r;
 
-	r = options_read(options, specs, 1, error);
-	if (r < 0)
-		return r;
-	if (fault_path[0]) {
+	if (fault_path && fault_path[0]) {
 		fault = fault_queue_by_path(vm, fault_path);
 		if (!fault)
 			return error_set(error, VIOMMU_ERROR_NOT_FOUND,
@@ -114,26 +105,6 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	return 0;
 }
 
-int domain_method_alloc(sd_bus_message *m, struct vm *vm, struct viommu *viommu,
-			sd_bus_error *error)
-{
-	struct domain *dom;
-	const void *data;
-	uint32_t data_type;
-	size_t len;
-	int r;
-
-	r = sd_bus_message_read(m, "u", &data_type);
-	if (r >= 0)
-		r = sd_bus_message_read_array(m, 'y', &data, &len);
-	if (r < 0)
-		return r;
-	r = domain_alloc(vm, viommu, data_type, data, len, m, &dom, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(m, "o", dom->path);
-}
-
 int domain_destroy(struct domain *dom, bool force)
 {
 	struct vm *vm = dom->vm;
@@ -155,20 +126,29 @@ int domain_destroy(struct domain *dom, bool force)
 	return 0;
 }
 
-int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
-		     const struct viommu_vendor_feature *feature, uint64_t *counter,
-		     sd_bus_error *error)
+int domain_attach_device(struct domain *dom, struct vm_device *vd, struct verror *error)
 {
-	uint32_t data_type, entry_len, count;
-	const void *entries;
-	size_t len;
 	int r;
 
-	r = sd_bus_message_read(m, "uu", &data_type, &entry_len);
-	if (r >= 0)
-		r = sd_bus_message_read_array(m, 'y', &entries, &len);
+	if (vd->device->vendor != dom->vendor)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not behind this domain's IOMMU", vd->device->name);
+	r = vm_device_replace(dom->vm, vd, dom->kernel_id);
 	if (r < 0)
-		return r;
+		return error_errno(error, r, "cannot attach %s to domain %u", vd->device->name,
+				   dom->kernel_id);
+	vd->domain = dom;
+	return 0;
+}
+
+int invalidate_entries(struct vm *vm, uint32_t id, const struct viommu_vendor_feature *feature,
+		       uint32_t data_type, uint32_t entry_len, const void *entries, size_t len,
+		       uint64_t *counter, uint32_t *handled, int *kernel_error,
+		       struct verror *error)
+{
+	uint32_t count;
+	int r;
+
 	if (entry_len == 0 || entry_len > INVALIDATE_ENTRY_MAX || len % entry_len ||
 	    len > INVALIDATE_BYTES_MAX)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
@@ -186,88 +166,15 @@ int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
 	r = iommufd_hwpt_invalidate(vm->iommufd, id, data_type, len ? entries : NULL, entry_len,
 				    &count);
 	*counter += count;
-	/* A rejected entry is an answer, not a failure of the call. */
-	return sd_bus_reply_method_return(m, "ui", count, r < 0 ? -r : 0);
-}
-
-/* --- D-Bus --- */
-
-static int prop_domain(sd_bus *bus, const char *path, const char *iface, const char *property,
-		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct domain *dom = userdata;
-	int r;
-
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", dom->kernel_id);
-	if (strcmp(property, "DataType") == 0)
-		return sd_bus_message_append(reply, "u", dom->data_type);
-	if (strcmp(property, "Invalidations") == 0)
-		return sd_bus_message_append(reply, "t", dom->invalidations);
-	if (strcmp(property, "Viommu") == 0)
-		return sd_bus_message_append(reply, "o", dom->viommu ? dom->viommu->path : "/");
-	r = sd_bus_message_open_container(reply, 'a', "o");
-	for (struct vm_device *vd = dom->vm->devices; r >= 0 && vd; vd = vd->next)
-		if (vd->domain == dom)
-			r = sd_bus_message_append(reply, "o", vd->device->path);
-	return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int domain_device_arg(struct domain *dom, sd_bus_message *m, struct vm_device **out,
-			     sd_bus_error *error)
-{
-	const char *path;
-	struct device *dev;
-	int r = sd_bus_message_read(m, "o", &path);
-
-	if (r < 0)
-		return r;
-	dev = device_by_path(dom->vm->daemon, path);
-	if (!dev)
-		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
-	*out = vm_device_of(dom->vm, dev);
-	if (!*out)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "%s is not attached to VM %s", dev->name, dom->vm->name);
+	*handled = count;
+	*kernel_error = r < 0 ? -r : 0;
 	return 0;
 }
 
-int domain_attach_device(struct domain *dom, struct vm_device *vd, sd_bus_error *error)
+int domain_detach_device(struct domain *dom, struct vm_device *vd, struct verror *error)
 {
 	int r;
 
-	if (vd->device->vendor != dom->vendor)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "%s is not behind this domain's IOMMU", vd->device->name);
-	r = vm_device_replace(dom->vm, vd, dom->kernel_id);
-	if (r < 0)
-		return error_errno(error, r, "cannot attach %s to domain %u", vd->device->name,
-				   dom->kernel_id);
-	vd->domain = dom;
-	return 0;
-}
-
-static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct domain *dom = userdata;
-	struct vm_device *vd;
-	int r = domain_device_arg(dom, m, &vd, error);
-
-	if (r >= 0)
-		r = domain_attach_device(dom, vd, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(m, NULL);
-}
-
-static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct domain *dom = userdata;
-	struct vm_device *vd;
-	int r = domain_device_arg(dom, m, &vd, error);
-
-	if (r < 0)
-		return r;
 	if (vd->domain != dom)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT, "%s is not on this domain",
 				 vd->device->name);
@@ -275,24 +182,11 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return error_kernel(error, r, "attach", "cannot move the device back to the parent");
 	vd->domain = NULL;
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
 
-static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int domain_destroy_checked(struct domain *dom, struct verror *error)
 {
-	struct domain *dom = userdata;
-
-	const struct viommu_vendor *vendor = dom->vendor;
-
-	return invalidate_reply(m, dom->vm, dom->kernel_id,
-				vendor->nest_anchor == VIOMMU_NEST_ON_PARENT ? &vendor->invalidate
-									  : &vendor->hwpt_invalidate,
-				&dom->invalidations, error);
-}
-
-static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct domain *dom = userdata;
 	int r;
 
 	for (struct vm_device *vd = dom->vm->devices; vd; vd = vd->next)
@@ -302,24 +196,5 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 	r = domain_destroy(dom, false);
 	if (r < 0)
 		return error_errno(error, r, "cannot destroy the domain");
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
-
-const sd_bus_vtable domain_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("KernelId", "u", prop_domain, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("DataType", "u", prop_domain, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Viommu", "o", prop_domain, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Devices", "ao", prop_domain, 0, 0),
-	SD_BUS_PROPERTY("Invalidations", "t", prop_domain, 0, 0),
-	SD_BUS_METHOD_WITH_NAMES("Attach", "o", SD_BUS_PARAM(device), "", , method_attach,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("Detach", "o", SD_BUS_PARAM(device), "", , method_detach,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("Invalidate", "uuay",
-				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(entry_len) SD_BUS_PARAM(entries),
-				 "ui", SD_BUS_PARAM(handled) SD_BUS_PARAM(error), method_invalidate,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_VTABLE_END,
-};

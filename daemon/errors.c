@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "errors.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,72 +12,32 @@ int errors_register(void)
 	return r < 0 ? r : 0;
 }
 
-__attribute__((format(printf, 3, 0))) static int error_vset(sd_bus_error *error, const char *name,
-							     const char *fmt, va_list ap)
+int bus_error(sd_bus_error *ret, const struct verror *e, int r)
 {
-	char message[512];
+	if (r < 0 && verror_is_set(e))
+		sd_bus_error_set(ret, e->name, e->message);
+	return r;
+}
 
+int bus_error_set(sd_bus_error *error, const char *name, const char *fmt, ...)
+{
+	char message[VERROR_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
 	return sd_bus_error_set(error, name, message);
 }
 
-int error_set(sd_bus_error *error, const char *name, const char *fmt, ...)
+int bus_error_errno(sd_bus_error *error, int r, const char *fmt, ...)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = error_vset(error, name, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-int error_kernel(sd_bus_error *error, int r, const char *ioctl_name, const char *what)
-{
-	error_set(error, VIOMMU_ERROR_KERNEL, "%s: %s failed: %s (errno %d)", what, ioctl_name,
-		  strerror(-r), -r);
-	return r;
-}
-
-static const char *error_name_of(int r)
-{
-	switch (-r) {
-	case ENOENT:
-	case ENODEV:
-		return VIOMMU_ERROR_NOT_FOUND;
-	case EBUSY:
-	case EEXIST:
-	case EADDRINUSE:
-		return VIOMMU_ERROR_BUSY;
-	case EPERM:
-	case EACCES:
-		return VIOMMU_ERROR_PERMISSION_DENIED;
-	case EINVAL:
-	case ERANGE:
-	case EOVERFLOW:
-	case EBADF:
-	case ENOSPC:
-	case EMSGSIZE:
-	case E2BIG:
-		return VIOMMU_ERROR_INVALID_ARGUMENT;
-	case EOPNOTSUPP:
-	case ENOTTY:
-		return VIOMMU_ERROR_NOT_SUPPORTED;
-	case EDQUOT:
-		return VIOMMU_ERROR_QUOTA_EXCEEDED;
-	default:
-		return VIOMMU_ERROR_KERNEL;
-	}
-}
-
-int error_errno(sd_bus_error *error, int r, const char *fmt, ...)
-{
-	char message[512];
+	char message[VERROR_MESSAGE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	error_set(error, error_name_of(r), "%s: %s", message, strerror(-r));
+	bus_error_set(error, error_name_of_errno(r), "%s: %s", message, strerror(-r));
 	return r;
 }

@@ -2,24 +2,22 @@
 /*
  * IO page fault queues (PRI/PPR). Nested domains can be allocated
  * fault-capable against one. Its fd goes to the VMM, or with "relay" the
- * daemon reads it, sends each fault to the VM's owner as a Fault signal and
- * takes the answers through RespondFault. A fault nobody answered does not
+ * daemon reads it, hands each fault up (model_hooks.fault: a Fault signal
+ * to the VM's owner) and takes the answers (RespondFault). A fault nobody answered does not
  * wedge the device once its owner is gone: the teardown answers it.
  */
-#include "daemon.h"
-#include "state.h"
+#include "model.h"
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "log.h"
-#include "options.h"
 
 #define FAULT_PENDING_MAX 1024
 
@@ -49,8 +47,7 @@ static const char *fault_device_path(struct vm *vm, uint32_t dev_id)
 static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfault *f)
 {
 	struct vm *vm = q->vm;
-	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
-	sd_bus_message *m = NULL;
+	const struct model_hooks *hooks = vm->daemon->hooks;
 	uint64_t one = 1;
 
 	q->faults++;
@@ -58,19 +55,14 @@ static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfa
 	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX) {
 		q->pending[q->npending++] = f->cookie;
 		/* A restart must still answer it: written soon, not per fault. */
-		state_mark_dirty(q->vm);
-		state_write_soon(q->vm->daemon);
+		vm->state_dirty = true;
+		model_changed_soon(vm->daemon);
 	}
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
 		log_debug("fault queue %u: cannot count a fault: %s", q->kernel_id, strerror(errno));
-	if (bus && sd_bus_message_new_signal(bus, &m, q->path, VIOMMU_IFACE_FAULT_QUEUE,
-					     "Fault") >= 0 &&
-	    (vm->peer_id[0] != ':' || sd_bus_message_set_destination(m, vm->peer_id) >= 0) &&
-	    sd_bus_message_append(m, "ouuutuu", fault_device_path(vm, f->dev_id), f->pasid,
-				  f->grpid, f->perm, f->addr, f->cookie, f->flags) >= 0)
-		sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
+	if (hooks && hooks->fault)
+		hooks->fault(q, f, fault_device_path(vm, f->dev_id));
 }
 
 static void fault_on_readable(evutil_socket_t fd, short events, void *arg)
@@ -135,17 +127,12 @@ struct fault_queue *fault_queue_by_path(struct vm *vm, const char *path)
 	return NULL;
 }
 
-int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int fault_queue_open(struct vm *vm, bool relay, struct fault_queue **out, int *out_fd,
+		     struct verror *error)
 {
-	struct vm *vm = userdata;
-	bool relay = false;
-	const struct option_spec specs[] = { { "relay", OPTION_BOOL, &relay } };
 	struct fault_queue *q;
 	int fd, r;
 
-	r = options_read(m, specs, 1, error);
-	if (r < 0)
-		return r;
 	if (vm->mode != VM_MODE_MANAGED)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "VM %s is a broker VM: its VMM allocates its own fault queues",
@@ -168,10 +155,10 @@ int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *
 		 vm->next_object++);
 	q->next = vm->fault_queues;
 	vm->fault_queues = q;
+	*out = q;
 	if (!relay) {
-		r = sd_bus_reply_method_return(m, "oh", q->path, fd);
-		close(fd); /* the VMM's copy is the only one */
-		return r;
+		*out_fd = fd; /* the VMM's copy, once sent, is the only one */
+		return 0;
 	}
 	q->fd = fd;
 	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -179,20 +166,22 @@ int vm_method_open_fault_queue(sd_bus_message *m, void *userdata, sd_bus_error *
 		fault_queue_destroy(q, true);
 		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the fault queue");
 	}
+	*out_fd = fcntl(q->notify_fd, F_DUPFD_CLOEXEC, 3);
+	if (*out_fd < 0) {
+		r = -errno;
+		fault_queue_destroy(q, true);
+		return error_errno(error, r, "cannot hand out the fault counter");
+	}
 	vm_fd_store_queue(vm, "faultq", q->kernel_id, q->fd, q->notify_fd, true);
-	return sd_bus_reply_method_return(m, "oh", q->path, q->notify_fd);
+	return 0;
 }
 
-static int method_respond_fault(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int fault_queue_respond(struct fault_queue *q, uint32_t cookie, uint32_t code,
+			struct verror *error)
 {
-	struct fault_queue *q = userdata;
-	uint32_t cookie, code;
 	bool pending = false;
 	int r;
 
-	r = sd_bus_message_read(m, "uu", &cookie, &code);
-	if (r < 0)
-		return r;
 	if (!q->relay)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "the fault queue was handed out: answer on its fd");
@@ -208,51 +197,16 @@ static int method_respond_fault(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (r < 0)
 		return error_kernel(error, r, "write(fault queue)", "cannot answer the fault");
 	q->responses++;
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
 
-static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int fault_queue_destroy_checked(struct fault_queue *q, struct verror *error)
 {
-	struct fault_queue *q = userdata;
 	int r = fault_queue_destroy(q, false);
 
 	if (r == -EBUSY)
 		return error_set(error, VIOMMU_ERROR_BUSY,
 				 "a domain is fault-capable against it: destroy the domain first");
-	return r < 0 ? r : sd_bus_reply_method_return(m, NULL);
+	return r;
 }
 
-static int prop_fault_queue(sd_bus *bus, const char *path, const char *iface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
-{
-	struct fault_queue *q = userdata;
-
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", q->kernel_id);
-	if (strcmp(property, "Relay") == 0)
-		return sd_bus_message_append(reply, "b", q->relay);
-	if (strcmp(property, "Faults") == 0)
-		return sd_bus_message_append(reply, "t", q->faults);
-	if (strcmp(property, "Responses") == 0)
-		return sd_bus_message_append(reply, "t", q->responses);
-	return sd_bus_message_append(reply, "u", (uint32_t)q->npending);
-}
-
-const sd_bus_vtable fault_queue_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("KernelId", "u", prop_fault_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Relay", "b", prop_fault_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Faults", "t", prop_fault_queue, 0, 0),
-	SD_BUS_PROPERTY("Responses", "t", prop_fault_queue, 0, 0),
-	SD_BUS_PROPERTY("Pending", "u", prop_fault_queue, 0, 0),
-	SD_BUS_METHOD_WITH_NAMES("RespondFault", "uu", SD_BUS_PARAM(cookie) SD_BUS_PARAM(code),
-				 "", , method_respond_fault, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_SIGNAL_WITH_NAMES("Fault", "ouuutuu",
-				 SD_BUS_PARAM(device) SD_BUS_PARAM(pasid) SD_BUS_PARAM(grpid)
-					 SD_BUS_PARAM(perm) SD_BUS_PARAM(addr) SD_BUS_PARAM(cookie)
-						 SD_BUS_PARAM(flags),
-				 0),
-	SD_BUS_VTABLE_END,
-};

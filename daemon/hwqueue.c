@@ -6,14 +6,13 @@
  * physically contiguous; the kernel pins it, so UnmapMemory over it is Busy
  * until the queue goes. Index n needs n-1; they go highest index first.
  */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "log.h"
 
 static struct hw_queue *hw_queue_by_index(struct viommu *v, uint32_t index)
@@ -56,19 +55,14 @@ int hw_queue_destroy(struct hw_queue *q, bool force)
 	return 0;
 }
 
-int viommu_method_alloc_hw_queue(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int hw_queue_alloc(struct viommu *v, uint32_t type, uint32_t index, uint64_t base,
+		   uint64_t length, struct hw_queue **out, struct verror *error)
 {
-	struct viommu *v = userdata;
 	struct vm *vm = v->vm;
 	const struct viommu_vendor_feature *feature = &v->vendor->hw_queue;
-	uint64_t base, length;
-	uint32_t type, index;
 	struct hw_queue *q;
 	int r;
 
-	r = sd_bus_message_read(m, "uutt", &type, &index, &base, &length);
-	if (r < 0)
-		return r;
 	if (!feature->supported)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED, "%s", feature->missing);
 	if (type != feature->type)
@@ -116,30 +110,12 @@ int viommu_method_alloc_hw_queue(sd_bus_message *m, void *userdata, sd_bus_error
 	v->hw_queues = q;
 	log_info("VM %s: HW queue %u (kernel ID %u) at 0x%llx, %llu bytes", vm->name, index,
 		 q->kernel_id, (unsigned long long)base, (unsigned long long)length);
-	return sd_bus_reply_method_return(m, "o", q->path);
+	*out = q;
+	return 0;
 }
 
-static int prop_hw_queue(sd_bus *bus, const char *path, const char *iface, const char *property,
-			 sd_bus_message *reply, void *userdata, sd_bus_error *error)
+int hw_queue_destroy_checked(struct hw_queue *q, struct verror *error)
 {
-	struct hw_queue *q = userdata;
-
-	if (strcmp(property, "Viommu") == 0)
-		return sd_bus_message_append(reply, "o", q->viommu->path);
-	if (strcmp(property, "Index") == 0)
-		return sd_bus_message_append(reply, "u", q->index);
-	if (strcmp(property, "Type") == 0)
-		return sd_bus_message_append(reply, "u", q->type);
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", q->kernel_id);
-	if (strcmp(property, "BaseIova") == 0)
-		return sd_bus_message_append(reply, "t", q->base_iova);
-	return sd_bus_message_append(reply, "t", q->length);
-}
-
-static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct hw_queue *q = userdata;
 	int r = hw_queue_destroy(q, false);
 
 	if (r == -EBUSY)
@@ -147,17 +123,5 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 				 "destroy the queues of higher index first");
 	if (r < 0)
 		return error_errno(error, r, "cannot destroy the HW queue");
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
-
-const sd_bus_vtable hw_queue_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Viommu", "o", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Index", "u", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Type", "u", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelId", "u", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("BaseIova", "t", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Length", "t", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_VTABLE_END,
-};

@@ -94,6 +94,8 @@ static int method_create_vm(sd_bus_message *m, void *userdata, sd_bus_error *err
 {
 	struct daemon *d = userdata;
 	struct server_peer peer;
+	struct verror e = VERROR_INIT;
+	struct vm_options options;
 	const char *name;
 	struct vm *vm;
 	int r = daemon_caller(m, &peer, error);
@@ -104,14 +106,17 @@ static int method_create_vm(sd_bus_message *m, void *userdata, sd_bus_error *err
 	if (r < 0)
 		return r;
 	if (!config_may_create_vm(d->config, peer.uid, peer.gid, peer.groups, peer.ngroups))
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+		return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 				 "uid %u may not create VMs: add the user or one of its groups to "
 				 "vm_users or vm_groups in %s",
 				 (unsigned int)peer.uid,
 				 d->config->path ? d->config->path : CONFIG_DEFAULT_PATH);
-	r = vm_create(d, &peer, name, m, &vm, error);
+	r = vm_options_read(m, &options, error);
 	if (r < 0)
 		return r;
+	r = vm_create(d, &peer, name, &options, &vm, &e);
+	if (r < 0)
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, "o", vm->path);
 }
 
@@ -126,7 +131,7 @@ static int method_describe(sd_bus_message *m, void *userdata, sd_bus_error *erro
 		return r;
 	r = describe_json(d, &peer, &json);
 	if (r < 0)
-		return error_errno(error, r, "cannot describe the state");
+		return bus_error_errno(error, r, "cannot describe the state");
 	r = sd_bus_reply_method_return(m, "s", json);
 	free(json);
 	return r;

@@ -45,7 +45,7 @@ static int option_read_value(sd_bus_message *m, const struct option_spec *spec,
 		if (r < 0)
 			return r;
 		if (strlen(text) >= spec->size)
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "option \"%s\" is longer than %zu bytes", spec->name,
 					 spec->size - 1);
 		strcpy(spec->out, text);
@@ -59,7 +59,7 @@ static int option_read_value(sd_bus_message *m, const struct option_spec *spec,
 		if (r < 0)
 			return r;
 		if (n > spec->size)
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "option \"%s\" holds %zu bytes, at most %zu are allowed",
 					 spec->name, n, spec->size);
 		memcpy(spec->out, bytes, n);
@@ -93,16 +93,16 @@ int options_read(sd_bus_message *m, const struct option_spec *specs, size_t coun
 			if (strcmp(specs[i].name, name) == 0)
 				spec = &specs[i];
 		if (!spec)
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT, "unknown option \"%s\"",
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT, "unknown option \"%s\"",
 					 name);
 		i--;
 		if (seen & (UINT64_C(1) << i))
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "option \"%s\" is given twice", name);
 		seen |= UINT64_C(1) << i;
 		r = sd_bus_message_enter_container(m, 'v', option_signature(spec->type));
 		if (r == -ENXIO || r == -EBADMSG)
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "option \"%s\" takes a value of type \"%s\"", name,
 					 option_signature(spec->type));
 		if (r < 0)

@@ -93,9 +93,9 @@ int manager_method_release_orphan(sd_bus_message *m, void *userdata, sd_bus_erro
 		return r;
 	r = daemon_release_orphan(d, name);
 	if (r == -ENOENT)
-		return error_set(error, VIOMMU_ERROR_NOT_FOUND,
+		return bus_error_set(error, VIOMMU_ERROR_NOT_FOUND,
 				 "no orphaned fd is stored under \"%.256s\" (see ListOrphans)", name);
 	if (r < 0)
-		return error_errno(error, r, "cannot release %s", name);
+		return bus_error_errno(error, r, "cannot release %s", name);
 	return sd_bus_reply_method_return(m, NULL);
 }

@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "peer.h"
+
 struct event_base;
 struct server;
 
@@ -22,24 +24,6 @@ enum server_bus_mode {
 	SERVER_BUS_AUTO,   /* the system bus if its socket is there */
 	SERVER_BUS_SYSTEM, /* the system bus, or fail */
 	SERVER_BUS_NONE,   /* the private socket only */
-};
-
-#define SERVER_PEER_ID_MAX 64
-#define SERVER_PEER_GROUPS_MAX 64
-#define SERVER_GID_UNKNOWN ((gid_t)-1)
-
-/* Who sent a message. */
-struct server_peer {
-	/* Stable while the peer is connected: "p2p:<n>" for a private-socket
-	 * connection, the unique name (":1.42") on the system bus. */
-	char id[SERVER_PEER_ID_MAX];
-	bool p2p;
-	uid_t uid; /* the effective uid */
-	gid_t gid; /* the effective gid; SERVER_GID_UNKNOWN when unknown (system
-		    * bus, see server_peer()) */
-	pid_t pid; /* 0 when unknown */
-	size_t ngroups;
-	gid_t groups[SERVER_PEER_GROUPS_MAX]; /* supplementary groups */
 };
 
 struct server_callbacks {

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "model.h"
 
 #define STATE_DEFAULT_PATH "/run/viommud/state.json"
 /* The layout on disk (state-files.c): 2, a manifest and a file per VM. */
@@ -68,8 +68,6 @@ int state_begin(struct daemon *d, const char *op, const char *path);
 int state_begin_range(struct daemon *d, uint64_t iova, uint64_t length);
 /* The change is done (or undone): the intent is cleared and the state written. */
 int state_commit(struct daemon *d);
-/* A bus filter calling state_begin for every call that may change state. */
-int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
 /* state-load.c */
 /*

@@ -7,7 +7,7 @@
  * Objects a VMM still holds through an fd it was handed stay alive in the
  * kernel until it closes them: closing our copies is all that is ours to do.
  */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* vDEVICEs (a device's virtual ID on a vIOMMU), and finding a VM's objects. */
-#include "daemon.h"
+/* vDEVICEs: a device's virtual ID on a vIOMMU. */
+#include "model.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "log.h"
 
 int vdevice_destroy(struct vdevice *vdev, bool force)
@@ -30,74 +30,57 @@ int vdevice_destroy(struct vdevice *vdev, bool force)
 	return 0;
 }
 
-static int prop_vdevice(sd_bus *bus, const char *path, const char *iface, const char *property,
-			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struct vdevice **out,
+		   struct verror *error)
 {
-	struct vdevice *vdev = userdata;
+	struct vm *vm = v->vm;
+	struct vdevice *vdev, **tail;
+	struct vm_device *vd = vm_device_of(vm, dev);
+	int r;
 
-	if (strcmp(property, "Device") == 0)
-		return sd_bus_message_append(reply, "o", vdev->device->path);
-	if (strcmp(property, "Viommu") == 0)
-		return sd_bus_message_append(reply, "o", vdev->viommu->path);
-	if (strcmp(property, "VirtId") == 0)
-		return sd_bus_message_append(reply, "t", vdev->virt_id);
-	return sd_bus_message_append(reply, "u", vdev->kernel_id);
+	if (!vd)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not attached to VM %s", dev->name, vm->name);
+	if (dev->vendor != v->vendor)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not behind a %s IOMMU", dev->name, v->vendor->name);
+	for (vdev = vm->vdevices; vdev; vdev = vdev->next) {
+		if (vdev->viommu == v && vdev->virt_id == virt_id)
+			return error_set(error, VIOMMU_ERROR_BUSY,
+					 "virtual ID 0x%llx is taken by %s",
+					 (unsigned long long)virt_id, vdev->path);
+		if (vdev->device == dev)
+			return error_set(error, VIOMMU_ERROR_BUSY, "%s already has vDEVICE %s",
+					 dev->name, vdev->path);
+	}
+	r = vm_check_object_quota(vm, "AddDevice", error);
+	if (r < 0)
+		return r;
+	vdev = calloc(1, sizeof(*vdev));
+	if (!vdev)
+		return -ENOMEM;
+	r = iommufd_vdevice_alloc(vm->iommufd, v->kernel_id, vd->dev_id, virt_id, &vdev->kernel_id);
+	if (r < 0) {
+		free(vdev);
+		return error_kernel(error, r, "IOMMU_VDEVICE_ALLOC", dev->name);
+	}
+	vdev->viommu = v;
+	vdev->device = dev;
+	vdev->virt_id = virt_id;
+	snprintf(vdev->path, sizeof(vdev->path), VIOMMU_VM_PREFIX "/%u/vdevice/%u", vm->id,
+		 vm->next_object++);
+	for (tail = &vm->vdevices; *tail; tail = &(*tail)->next)
+		;
+	*tail = vdev;
+	*out = vdev;
+	return 0;
 }
 
-static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int vdevice_destroy_checked(struct vdevice *vdev, struct verror *error)
 {
-	int r = vdevice_destroy(userdata, false);
+	int r = vdevice_destroy(vdev, false);
 
 	if (r < 0)
 		return error_errno(error, r, "cannot destroy the vDEVICE");
-	return sd_bus_reply_method_return(m, NULL);
-}
-
-const sd_bus_vtable vdevice_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Device", "o", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Viommu", "o", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("VirtId", "t", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelId", "u", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_VTABLE_END,
-};
-
-/* /org/viommu1/vm/<n>/{viommu,domain,vdevice}/<k>, of a VM the caller may see. */
-int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
-		sd_bus_error *error)
-{
-	struct daemon *d = ud;
-	sd_bus_message *m = sd_bus_get_current_message(bus);
-	struct server_peer peer;
-	struct vm *vm = vm_of_object_path(d, path);
-
-	if (!vm || path[strlen(vm->path)] != '/')
-		return 0;
-	if (m && (server_peer(m, &peer) < 0 || !vm_visible_to(vm, &peer)))
-		return 0;
-	if (strcmp(iface, VIOMMU_IFACE_VIOMMU) == 0) {
-		for (struct viommu *v = vm->viommus; v; v = v->next)
-			if (strcmp(v->path, path) == 0)
-				return *found = v, 1;
-	} else if (strcmp(iface, VIOMMU_IFACE_DOMAIN) == 0) {
-		for (struct domain *dom = vm->domains; dom; dom = dom->next)
-			if (strcmp(dom->path, path) == 0)
-				return *found = dom, 1;
-	} else if (strcmp(iface, VIOMMU_IFACE_VDEVICE) == 0) {
-		for (struct vdevice *v = vm->vdevices; v; v = v->next)
-			if (strcmp(v->path, path) == 0)
-				return *found = v, 1;
-	} else if (strcmp(iface, VIOMMU_IFACE_FAULT_QUEUE) == 0) {
-		struct fault_queue *q = fault_queue_by_path(vm, path);
-
-		if (q)
-			return *found = q, 1;
-	} else if (strcmp(iface, VIOMMU_IFACE_HW_QUEUE) == 0) {
-		for (struct viommu *v = vm->viommus; v; v = v->next)
-			for (struct hw_queue *q = v->hw_queues; q; q = q->next)
-				if (strcmp(q->path, path) == 0)
-					return *found = q, 1;
-	}
 	return 0;
 }

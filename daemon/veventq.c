@@ -2,24 +2,23 @@
 /*
  * Virtual event queues. The kernel allows one vEVENTQ per type per vIOMMU,
  * so each is either handed to the VMM (the fast path: it counts its own
- * losses) or relayed: the daemon reads it and sends each event to the VM's
- * owner alone as an Event signal, counting lost events (the kernel's
+ * losses) or relayed: the daemon reads it and hands each event up
+ * (model_hooks.viommu_event: an Event signal to the VM's owner alone), counting lost events (the kernel's
  * lost-events record and sequence gaps) in Viommu.EventsLost and marking them
  * with an EventsLost signal.
  */
-#include "daemon.h"
+#include "model.h"
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "log.h"
-#include "options.h"
 
 #define VEVENTQ_DEPTH_MAX 65536
 #define VEVENTQ_READ_MAX 16384
@@ -43,31 +42,13 @@ static uint64_t veventq_virt_id(const struct viommu_vendor *vendor, const uint8_
 	return 0;
 }
 
-/* Sends a signal of the vIOMMU to the VM's owner only (sd-bus 252 has no
- * sd_bus_emit_signal_to: build it and name the destination). */
-static int viommu_unicast(struct viommu *v, const char *member, sd_bus_message **out)
-{
-	struct vm *vm = v->vm;
-	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
-	int r;
-
-	if (!bus)
-		return -ENOTCONN;
-	r = sd_bus_message_new_signal(bus, out, v->path, VIOMMU_IFACE_VIOMMU, member);
-	if (r >= 0 && vm->peer_id[0] == ':')
-		r = sd_bus_message_set_destination(*out, vm->peer_id);
-	return r;
-}
-
 static void veventq_signal_lost(struct veventq *q, uint32_t count, uint32_t seq)
 {
-	sd_bus_message *m = NULL;
+	const struct model_hooks *hooks = q->viommu->vm->daemon->hooks;
 
 	q->viommu->events_lost += count;
-	if (viommu_unicast(q->viommu, "EventsLost", &m) >= 0 &&
-	    sd_bus_message_append(m, "uuu", q->type, count, seq) >= 0)
-		sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
+	if (hooks && hooks->viommu_events_lost)
+		hooks->viommu_events_lost(q->viommu, q->type, count, seq);
 }
 
 /* The kernel numbers events modulo 2^31, lost ones included. */
@@ -77,7 +58,7 @@ static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const
 			  size_t len)
 {
 	struct viommu *v = q->viommu;
-	sd_bus_message *m = NULL;
+	const struct model_hooks *hooks = v->vm->daemon->hooks;
 	uint64_t one = 1;
 	uint32_t missing = q->have_seq ? (seq - q->next_seq) & VEVENTQ_SEQ_MASK : 0;
 
@@ -94,12 +75,9 @@ static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
 		log_debug("vEVENTQ %u: cannot count an event: %s", q->kernel_id, strerror(errno));
-	if (viommu_unicast(v, "Event", &m) >= 0 &&
-	    sd_bus_message_append(m, "tu", veventq_virt_id(v->vendor, data, len), q->type) >= 0 &&
-	    sd_bus_message_append_array(m, 'y', data, len) >= 0 &&
-	    sd_bus_message_append(m, "u", seq) >= 0)
-		sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
+	if (hooks && hooks->viommu_event)
+		hooks->viommu_event(v, veventq_virt_id(v->vendor, data, len), q->type, data, len,
+				    seq);
 }
 
 static void veventq_on_readable(evutil_socket_t fd, short events, void *arg)
@@ -167,22 +145,13 @@ void veventq_destroy(struct veventq *q)
 	free(q);
 }
 
-int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int veventq_open(struct viommu *v, uint32_t type, uint32_t depth, bool relay, int *out_fd,
+		 struct verror *error)
 {
-	struct viommu *v = userdata;
 	const struct viommu_vendor_feature *feature = &v->vendor->veventq;
-	bool relay = false;
-	const struct option_spec specs[] = { { "relay", OPTION_BOOL, &relay } };
-	uint32_t type, depth;
 	struct veventq *q;
 	int fd, r;
 
-	r = sd_bus_message_read(m, "uu", &type, &depth);
-	if (r < 0)
-		return r;
-	r = options_read(m, specs, 1, error);
-	if (r < 0)
-		return r;
 	/* The kernel accepts any non-zero type: the vendor table decides. */
 	if (!feature->supported)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED, "%s", feature->missing);
@@ -215,9 +184,8 @@ int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_err
 	q->next = v->veventqs;
 	v->veventqs = q;
 	if (!relay) {
-		r = sd_bus_reply_method_return(m, "h", fd);
-		close(fd); /* sd-bus sent its own dup: the VMM's copy is the only one */
-		return r;
+		*out_fd = fd; /* the VMM's copy, once sent, is the only one */
+		return 0;
 	}
 	q->fd = fd;
 	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -225,7 +193,12 @@ int viommu_method_open_event_queue(sd_bus_message *m, void *userdata, sd_bus_err
 		veventq_destroy(q);
 		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the event queue");
 	}
+	*out_fd = fcntl(q->notify_fd, F_DUPFD_CLOEXEC, 3);
+	if (*out_fd < 0) {
+		r = -errno;
+		veventq_destroy(q);
+		return error_errno(error, r, "cannot hand out the event counter");
+	}
 	vm_fd_store_queue(v->vm, "eventq", q->kernel_id, q->fd, q->notify_fd, true);
-	/* Relayed: the VMM gets an eventfd that counts what was sent to it. */
-	return sd_bus_reply_method_return(m, "h", q->notify_fd);
+	return 0;
 }

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vIOMMU objects: one per physical IOMMU of a VM, over its nesting parent. */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "errors.h"
 #include "log.h"
-#include "options.h"
 
 void device_iommu_name(struct daemon *d, const struct device *dev, char *buf, size_t len)
 {
@@ -41,15 +39,11 @@ static uint64_t read_u64_at(const uint8_t *data, size_t len, uint32_t at)
 	return v;
 }
 
-int viommu_create(struct vm *vm, const char *type, sd_bus_message *options,
-		  struct viommu **out, sd_bus_error *error)
+int viommu_create(struct vm *vm, const char *type, const void *in_data, size_t data_len,
+		  struct viommu **out, struct verror *error)
 {
-	uint8_t data[VIOMMU_DATA_MAX];
-	size_t data_len = 0;
-	bool has_data = false;
-	const struct option_spec specs[] = {
-		{ "data", OPTION_BYTES, data, sizeof(data), &data_len, &has_data },
-	};
+	const bool has_data = in_data != NULL;
+	uint8_t data[VIOMMU_DATA_MAX]; /* the kernel writes some of it back */
 	const struct viommu_vendor *vendor = NULL;
 	struct iommufd_viommu_alloc_args args = { 0 };
 	struct vm_device *vd;
@@ -57,9 +51,12 @@ int viommu_create(struct vm *vm, const char *type, sd_bus_message *options,
 	char iommu[PCI_NAME_MAX];
 	int r;
 
-	r = options_read(options, specs, 1, error);
-	if (r < 0)
-		return r;
+	if (has_data && data_len > sizeof(data))
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "\"data\" is %zu bytes, more than the %zu any vIOMMU takes", data_len,
+				 sizeof(data));
+	if (has_data)
+		memcpy(data, in_data, data_len);
 	if (strcmp(type, "auto") != 0) {
 		vendor = viommu_vendor_by_name(type);
 		if (!vendor)
@@ -162,129 +159,9 @@ int viommu_destroy(struct viommu *viommu, bool force)
 
 /* --- D-Bus --- */
 
-static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const char *property,
-		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+
+int viommu_destroy_checked(struct viommu *v, struct verror *error)
 {
-	struct viommu *v = userdata;
-	int r;
-
-	if (strcmp(property, "Type") == 0)
-		return sd_bus_message_append(reply, "s", v->vendor->name);
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", v->kernel_id);
-	if (strcmp(property, "ParentId") == 0)
-		return sd_bus_message_append(reply, "u", v->vm->parent_id);
-	if (strcmp(property, "Invalidations") == 0)
-		return sd_bus_message_append(reply, "t", v->invalidations);
-	if (strcmp(property, "MmapOffset") == 0)
-		return sd_bus_message_append(reply, "t", v->mmap_offset);
-	if (strcmp(property, "MmapLength") == 0)
-		return sd_bus_message_append(reply, "t", v->mmap_length);
-	if (strcmp(property, "EventsRelayed") == 0)
-		return sd_bus_message_append(reply, "t", v->events_relayed);
-	if (strcmp(property, "EventsLost") == 0)
-		return sd_bus_message_append(reply, "t", v->events_lost);
-	r = sd_bus_message_open_container(reply, 'a', "o");
-	if (strcmp(property, "HwQueues") == 0) {
-		for (struct hw_queue *q = v->hw_queues; r >= 0 && q; q = q->next)
-			r = sd_bus_message_append(reply, "o", q->path);
-	} else if (strcmp(property, "VDevices") == 0) {
-		for (struct vdevice *vdev = v->vm->vdevices; r >= 0 && vdev; vdev = vdev->next)
-			if (vdev->viommu == v)
-				r = sd_bus_message_append(reply, "o", vdev->path);
-	} else {
-		for (struct domain *dom = v->vm->domains; r >= 0 && dom; dom = dom->next)
-			if (dom->viommu == v)
-				r = sd_bus_message_append(reply, "o", dom->path);
-	}
-	return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struct vdevice **out,
-		   sd_bus_error *error)
-{
-	struct vm *vm = v->vm;
-	struct vdevice *vdev, **tail;
-	struct vm_device *vd = vm_device_of(vm, dev);
-	int r;
-
-	if (!vd)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "%s is not attached to VM %s", dev->name, vm->name);
-	if (dev->vendor != v->vendor)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "%s is not behind a %s IOMMU", dev->name, v->vendor->name);
-	for (vdev = vm->vdevices; vdev; vdev = vdev->next) {
-		if (vdev->viommu == v && vdev->virt_id == virt_id)
-			return error_set(error, VIOMMU_ERROR_BUSY,
-					 "virtual ID 0x%llx is taken by %s",
-					 (unsigned long long)virt_id, vdev->path);
-		if (vdev->device == dev)
-			return error_set(error, VIOMMU_ERROR_BUSY, "%s already has vDEVICE %s",
-					 dev->name, vdev->path);
-	}
-	r = vm_check_object_quota(vm, "AddDevice", error);
-	if (r < 0)
-		return r;
-	vdev = calloc(1, sizeof(*vdev));
-	if (!vdev)
-		return -ENOMEM;
-	r = iommufd_vdevice_alloc(vm->iommufd, v->kernel_id, vd->dev_id, virt_id, &vdev->kernel_id);
-	if (r < 0) {
-		free(vdev);
-		return error_kernel(error, r, "IOMMU_VDEVICE_ALLOC", dev->name);
-	}
-	vdev->viommu = v;
-	vdev->device = dev;
-	vdev->virt_id = virt_id;
-	snprintf(vdev->path, sizeof(vdev->path), VIOMMU_VM_PREFIX "/%u/vdevice/%u", vm->id,
-		 vm->next_object++);
-	for (tail = &vm->vdevices; *tail; tail = &(*tail)->next)
-		;
-	*tail = vdev;
-	*out = vdev;
-	return 0;
-}
-
-static int method_add_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct viommu *v = userdata;
-	struct vdevice *vdev = NULL;
-	struct device *dev;
-	const char *path;
-	uint64_t virt_id;
-	int r;
-
-	r = sd_bus_message_read(m, "ot", &path, &virt_id);
-	if (r < 0)
-		return r;
-	dev = device_by_path(v->vm->daemon, path);
-	if (!dev)
-		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
-	r = vdevice_create(v, dev, virt_id, &vdev, error);
-	if (r < 0)
-		return r;
-	return sd_bus_reply_method_return(m, "o", vdev->path);
-}
-
-static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct viommu *v = userdata;
-
-	return domain_method_alloc(m, v->vm, v, error);
-}
-
-static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct viommu *v = userdata;
-
-	return invalidate_reply(m, v->vm, v->kernel_id, &v->vendor->invalidate, &v->invalidations,
-				error);
-}
-
-static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
-{
-	struct viommu *v = userdata;
 	struct vm *vm = v->vm;
 	int r;
 
@@ -302,52 +179,5 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 	r = viommu_destroy(v, false);
 	if (r < 0)
 		return error_errno(error, r, "cannot destroy the vIOMMU");
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
-
-const sd_bus_vtable viommu_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Type", "s", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelId", "u", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("ParentId", "u", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("VDevices", "ao", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("Domains", "ao", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("Invalidations", "t", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("MmapOffset", "t", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("MmapLength", "t", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("EventsRelayed", "t", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("EventsLost", "t", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("HwQueues", "ao", prop_viommu, 0, 0),
-	SD_BUS_METHOD_WITH_NAMES("AddDevice", "ot", SD_BUS_PARAM(device) SD_BUS_PARAM(virt_id),
-				 "o", SD_BUS_PARAM(vdevice), method_add_device,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("NestDevices", "a(ot)uay",
-				 SD_BUS_PARAM(devices) SD_BUS_PARAM(data_type) SD_BUS_PARAM(data),
-				 "a(oo)", SD_BUS_PARAM(nested), viommu_method_nest_devices,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("AllocDomain", "uaya{sv}",
-				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(data) SD_BUS_PARAM(options),
-				 "o", SD_BUS_PARAM(domain), method_alloc_domain,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("Invalidate", "uuay",
-				 SD_BUS_PARAM(data_type) SD_BUS_PARAM(entry_len) SD_BUS_PARAM(entries),
-				 "ui", SD_BUS_PARAM(handled) SD_BUS_PARAM(error), method_invalidate,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("OpenEventQueue", "uua{sv}",
-				 SD_BUS_PARAM(type) SD_BUS_PARAM(depth) SD_BUS_PARAM(options), "h",
-				 SD_BUS_PARAM(fd), viommu_method_open_event_queue,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_NAMES("AllocHwQueue", "uutt",
-				 SD_BUS_PARAM(type) SD_BUS_PARAM(index) SD_BUS_PARAM(base_iova)
-					 SD_BUS_PARAM(length),
-				 "o", SD_BUS_PARAM(hw_queue), viommu_method_alloc_hw_queue,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_SIGNAL_WITH_NAMES("Event", "tuayu",
-				 SD_BUS_PARAM(virt_id) SD_BUS_PARAM(type) SD_BUS_PARAM(data)
-					 SD_BUS_PARAM(seq),
-				 0),
-	SD_BUS_SIGNAL_WITH_NAMES("EventsLost", "uuu",
-				 SD_BUS_PARAM(type) SD_BUS_PARAM(count) SD_BUS_PARAM(seq), 0),
-	SD_BUS_VTABLE_END,
-};

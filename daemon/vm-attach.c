@@ -1,54 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Devices joining and leaving a VM: VFIO cdevs and selftest mock devices. */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "errors.h"
+#include "fd-identity.h"
 #include "log.h"
-#include "options.h"
 #include "selftest.h"
-#include "state.h"
 #include "vfio.h"
 
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes. */
-static int parse_uuid(const char *text, uint8_t out[16])
-{
-	static const int dashes[] = { 8, 13, 18, 23 };
-	size_t n = 0;
-
-	if (strlen(text) != 36)
-		return -EINVAL;
-	for (int i = 0; i < 36; i++) {
-		bool dash = false;
-		unsigned int v;
-
-		for (size_t j = 0; j < 4; j++)
-			dash |= dashes[j] == i;
-		if (dash) {
-			if (text[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		if (sscanf(&text[i], "%1x", &v) != 1)
-			return -EINVAL;
-		if (n % 2 == 0)
-			out[n / 2] = (uint8_t)(v << 4);
-		else
-			out[n / 2] |= (uint8_t)v;
-		n++;
-	}
-	return 0;
-}
-
 /* Binds a PCI device to vfio-pci when the config lets the daemon do so. */
-static int vm_device_make_vfio(struct vm *vm, struct device *dev, sd_bus_error *error)
+static int vm_device_make_vfio(struct vm *vm, struct device *dev, struct verror *error)
 {
 	struct daemon *d = vm->daemon;
 	struct pci_driver_binding saved;
@@ -76,7 +45,7 @@ static int vm_device_make_vfio(struct vm *vm, struct device *dev, sd_bus_error *
 
 /* The nesting parent, made with the first device; a plain paging domain
  * where that device's IOMMU cannot nest. */
-static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, bool mock, sd_bus_error *error)
+static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, bool mock, struct verror *error)
 {
 	struct iommufd_hwpt_alloc_args args = {
 		.dev_id = dev_id,
@@ -93,8 +62,8 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, bool mock, sd_bus_er
 	r = iommufd_hwpt_alloc(vm->iommufd, &args, &vm->parent_id);
 	if (r == 0) {
 		vm->nesting = true;
-		vm_property_changed(vm, "ParentId", "u", vm->parent_id);
-		vm_property_changed(vm, "Nesting", "b", 1);
+		model_vm_property_changed(vm, "ParentId");
+		model_vm_property_changed(vm, "Nesting");
 		return 0;
 	}
 	if (r != -EOPNOTSUPP)
@@ -110,7 +79,7 @@ static int vm_ensure_parent(struct vm *vm, uint32_t dev_id, bool mock, sd_bus_er
 	if (r < 0)
 		return error_kernel(error, r, "IOMMU_HWPT_ALLOC", "cannot allocate a paging domain");
 	vm->nesting = false;
-	vm_property_changed(vm, "ParentId", "u", vm->parent_id);
+	model_vm_property_changed(vm, "ParentId");
 	log_info("VM %s: the IOMMU of the first device cannot nest; a plain paging domain is used",
 		 vm->name);
 	return 0;
@@ -156,8 +125,8 @@ static void vm_device_on_request(evutil_socket_t fd, short events, void *arg)
 		return;
 	log_warning("VM %s: the kernel asks for %s back; detaching it", vm->name, dev->name);
 	vm_device_force_release(vm, vd);
-	state_mark_dirty(vm);
-	state_commit(vm->daemon);
+	vm->state_dirty = true;
+	model_changed(vm->daemon);
 }
 
 void vm_device_watch_request(struct vm *vm, struct vm_device *vd)
@@ -225,7 +194,7 @@ static void vm_drop_unused_parent(struct vm *vm)
 		return;
 	if (iommufd_destroy(vm->iommufd, vm->parent_id) == 0) {
 		vm->parent_id = 0;
-		vm_property_changed(vm, "ParentId", "u", 0u);
+		model_vm_property_changed(vm, "ParentId");
 	}
 }
 
@@ -296,7 +265,7 @@ void vm_device_read_hw_info(struct vm *vm, struct vm_device *vd)
 	dev->hw_info_from_kernel = true;
 }
 
-static int vm_attach_mock(struct vm *vm, struct vm_device *vd, sd_bus_error *error)
+static int vm_attach_mock(struct vm *vm, struct vm_device *vd, struct verror *error)
 {
 	struct mock_device md;
 	int r;
@@ -318,7 +287,7 @@ static int vm_attach_mock(struct vm *vm, struct vm_device *vd, sd_bus_error *err
 }
 
 static int vm_attach_vfio(struct vm *vm, struct vm_device *vd, const uint8_t *token,
-			  sd_bus_error *error)
+			  struct verror *error)
 {
 	struct device *dev = vd->device;
 	int r;
@@ -360,31 +329,15 @@ static void vm_attach_abort(struct vm *vm, struct vm_device *vd)
 	vm_refresh_ranges(vm);
 }
 
-int vm_attach_device(struct vm *vm, struct device *dev, sd_bus_message *m, sd_bus_error *error)
+int vm_attach_device(struct vm *vm, struct device *dev, const struct attach_options *options,
+		     const struct server_peer *caller, struct verror *error)
 {
-	return vm_attach_device_with(vm, dev, m, m, error);
-}
-
-int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
-			  sd_bus_message *options, sd_bus_error *error)
-{
-	char token_text[40] = "", reason[512];
-	bool has_token = false, has_pasid = false;
-	uint32_t pasid = 0;
-	const struct option_spec specs[] = {
-		{ "vf-token", OPTION_STRING, token_text, sizeof(token_text), NULL, &has_token },
-		{ "pasid", OPTION_U32, &pasid, 0, NULL, &has_pasid },
-	};
-	uint8_t token[16];
+	const bool has_token = options->has_vf_token, has_pasid = options->has_pasid;
+	const uint32_t pasid = options->pasid;
+	char reason[512];
 	struct vm_device *vd;
 	int r;
 
-	r = options_read(options, specs, sizeof(specs) / sizeof(specs[0]), error);
-	if (r < 0)
-		return r;
-	if (has_token && parse_uuid(token_text, token) < 0)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "vf-token \"%s\" is not a UUID", token_text);
 	if (dev->vm == vm)
 		return error_set(error, VIOMMU_ERROR_BUSY, "%s is already attached to VM %s",
 				 dev->name, vm->name);
@@ -438,12 +391,12 @@ int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
 	dev->vm = vm;
 	if (vm->mode == VM_MODE_BROKER) {
 		log_info("VM %s: %s reserved for the VMM", vm->name, dev->name);
-		audit_message(m, "assign", vm->name, dev->name);
+		audit_peer(caller, "assign", vm->name, dev->name);
 		return 0;
 	}
 
 	r = dev->mock ? vm_attach_mock(vm, vd, error)
-		      : vm_attach_vfio(vm, vd, has_token ? token : NULL, error);
+		      : vm_attach_vfio(vm, vd, has_token ? options->vf_token : NULL, error);
 	if (r < 0)
 		goto fail;
 	r = vm_ensure_parent(vm, vd->dev_id, dev->mock, error);
@@ -474,7 +427,7 @@ int vm_attach_device_with(struct vm *vm, struct device *dev, sd_bus_message *m,
 	}
 	vm_device_read_hw_info(vm, vd);
 	vm_refresh_ranges(vm);
-	audit_message(m, "assign", vm->name, dev->name);
+	audit_peer(caller, "assign", vm->name, dev->name);
 	log_info("VM %s: %s attached (device %u on HWPT %u%s)", vm->name, dev->name, vd->dev_id,
 		 vd->pt_id, vm->nesting ? ", nesting parent" : "");
 	return 0;
@@ -484,7 +437,7 @@ fail:
 	return r;
 }
 
-int vm_detach_device(struct vm *vm, struct device *dev, sd_bus_error *error)
+int vm_detach_device(struct vm *vm, struct device *dev, struct verror *error)
 {
 	struct vm_device *vd = vm_device_of(vm, dev);
 
@@ -501,5 +454,54 @@ int vm_detach_device(struct vm *vm, struct device *dev, sd_bus_error *error)
 					 "%s has vDEVICE %s: destroy it first", dev->name, v->path);
 	log_info("VM %s: %s detached", vm->name, dev->name);
 	vm_device_release(vm, vd);
+	return 0;
+}
+
+int vm_open_device_fd(struct vm *vm, struct device *dev, const struct server_peer *caller,
+		      int *out_fd, struct verror *error)
+{
+	struct vm_device *vd = vm_device_of(vm, dev);
+	int r;
+
+	if (!vd)
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s is not attached to VM %s", dev->name, vm->name);
+	if (dev->mock)
+		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+				 "%s is a selftest mock device: it has no VFIO cdev", dev->name);
+	/* The policy in force now, not the one of the attach. */
+	if (!config_device_allowed(vm->daemon->config, dev->name, dev->pci.vendor,
+				   dev->pci.device))
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "%s is no longer allowed by allowed_devices: detach it", dev->name);
+	if (vm->mode == VM_MODE_MANAGED) {
+		/* The daemon's own open, checked to be this device's cdev. */
+		r = fd_is_vfio_cdev_of(vm->daemon->sysfs_root, dev->name, vd->devfd);
+		if (r < 0)
+			return error_errno(error, r == -ENOTTY ? -ENODEV : r,
+					   "the VFIO cdev of %s is not the one the VM opened",
+					   dev->name);
+		*out_fd = fcntl(vd->devfd, F_DUPFD_CLOEXEC, 3);
+		if (*out_fd < 0)
+			return error_errno(error, -errno, "cannot hand out the VFIO cdev of %s",
+					   dev->name);
+		audit_peer(caller, "device-fd", vm->name, dev->name);
+		vd->fd_handed_out = true;
+		return 0;
+	}
+	/* Broker: one unbound open per reservation, for its VMM; the daemon
+	 * keeps no copy (an unbound cdev cannot take the request IRQ, and would
+	 * block the device's removal). A second fd would outlive the VM in
+	 * another hand, so there is none. */
+	if (vd->fd_handed_out)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "the cdev of %s was handed out for VM %s already: one per "
+				 "reservation; destroy the VM to reserve it again",
+				 dev->name, vm->name);
+	audit_peer(caller, "device-fd", vm->name, dev->name);
+	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, out_fd);
+	if (r < 0)
+		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);
+	vd->fd_handed_out = true;
 	return 0;
 }

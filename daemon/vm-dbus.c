@@ -3,7 +3,6 @@
 #include "daemon.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +10,8 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "fd-identity.h"
 #include "log.h"
 #include "options.h"
-#include "vfio.h"
 
 /* --- properties --- */
 
@@ -102,15 +99,14 @@ static int prop_iova_ranges(sd_bus *bus, const char *path, const char *iface,
 
 /* --- methods --- */
 
-static int vm_require_managed(struct vm *vm, const char *what, sd_bus_error *error)
-{
-	if (vm->mode == VM_MODE_MANAGED)
-		return 0;
-	return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
-			 "VM %s is a broker VM: its VMM drives the iommufd itself, so %s is "
-			 "not the daemon's to do",
-			 vm->name, what);
-}
+/* The Vm properties that change (SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE), with their types. */
+static const struct {
+	const char *name;
+	const char *type;
+} vm_changing_properties[] = {
+	{ "DirtyTrackingEnabled", "b" }, { "Shared", "b" },   { "Nesting", "b" },
+	{ "Claimed", "b" },		 { "VmmPid", "u" },   { "ParentId", "u" },
+};
 
 /*
  * org.freedesktop.DBus.Properties.PropertiesChanged for one property of the
@@ -118,15 +114,19 @@ static int vm_require_managed(struct vm *vm, const char *what, sd_bus_error *err
  * broadcast would tell every client about a VM they may not see (sd-bus 252
  * has no sd_bus_emit_properties_changed_to).
  */
-void vm_property_changed(struct vm *vm, const char *name, const char *type, ...)
+void vm_property_changed(struct vm *vm, const char *name)
 {
 	sd_bus *bus = vm->daemon->server ? server_peer_bus(vm->daemon->server, vm->peer_id)
 					  : NULL; /* no server: the model driven in process */
+	const char *type = NULL;
 	sd_bus_message *m = NULL;
-	va_list ap;
 	int r;
 
-	if (!bus)
+	for (size_t i = 0; i < sizeof(vm_changing_properties) / sizeof(vm_changing_properties[0]);
+	     i++)
+		if (strcmp(vm_changing_properties[i].name, name) == 0)
+			type = vm_changing_properties[i].type;
+	if (!bus || !type)
 		return;
 	r = sd_bus_message_new_signal(bus, &m, vm->path, "org.freedesktop.DBus.Properties",
 				      "PropertiesChanged");
@@ -142,11 +142,8 @@ void vm_property_changed(struct vm *vm, const char *name, const char *type, ...)
 		r = sd_bus_message_append(m, "s", name);
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'v', type);
-	if (r >= 0) {
-		va_start(ap, type);
-		r = sd_bus_message_appendv(m, type, ap);
-		va_end(ap);
-	}
+	if (r >= 0)
+		r = prop_basic(bus, vm->path, VIOMMU_IFACE_VM, name, m, vm, NULL);
 	for (int i = 0; r >= 0 && i < 3; i++)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
@@ -162,6 +159,7 @@ void vm_property_changed(struct vm *vm, const char *name, const char *type, ...)
 static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
 	uint64_t offset, length, iova;
 	uint32_t flags;
 	int memfd, r;
@@ -169,30 +167,25 @@ static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *er
 	r = sd_bus_message_read(m, "htttu", &memfd, &offset, &length, &iova, &flags);
 	if (r < 0)
 		return r;
-	r = vm_require_managed(vm, "MapMemory", error);
+	r = vm_map_memory(vm, memfd, offset, length, iova, flags, &e);
 	if (r < 0)
-		return r;
-	r = vm_map_memory(vm, memfd, offset, length, iova, flags, error);
-	if (r < 0)
-		return r;
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_unmap_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
 	uint64_t iova, length, unmapped = 0;
 	int r;
 
 	r = sd_bus_message_read(m, "tt", &iova, &length);
 	if (r < 0)
 		return r;
-	r = vm_require_managed(vm, "UnmapMemory", error);
+	r = vm_unmap_memory(vm, iova, length, &unmapped, &e);
 	if (r < 0)
-		return r;
-	r = vm_unmap_memory(vm, iova, length, &unmapped, error);
-	if (r < 0)
-		return r;
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, "t", unmapped);
 }
 
@@ -201,6 +194,7 @@ static int method_unmap_memory(sd_bus_message *m, void *userdata, sd_bus_error *
 static int method_allow_iovas(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
 	struct iommufd_iova_range ranges[VM_ALLOW_RANGES_MAX];
 	uint32_t count = 0;
 	uint64_t start, last;
@@ -211,10 +205,10 @@ static int method_allow_iovas(sd_bus_message *m, void *userdata, sd_bus_error *e
 		return r;
 	while ((r = sd_bus_message_read(m, "(tt)", &start, &last)) > 0) {
 		if (count == VM_ALLOW_RANGES_MAX)
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "at most %d ranges", VM_ALLOW_RANGES_MAX);
 		if (last < start)
-			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+			return bus_error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "range 0x%llx-0x%llx ends before it starts",
 					 (unsigned long long)start, (unsigned long long)last);
 		ranges[count].start = start;
@@ -226,16 +220,9 @@ static int method_allow_iovas(sd_bus_message *m, void *userdata, sd_bus_error *e
 	r = sd_bus_message_exit_container(m);
 	if (r < 0)
 		return r;
-	r = vm_require_managed(vm, "AllowIovas", error);
+	r = vm_allow_iovas(vm, ranges, count, &e);
 	if (r < 0)
-		return r;
-	r = iommufd_ioas_allow_iovas(vm->iommufd, vm->ioas_id, ranges, count);
-	if (r == -EADDRINUSE)
-		return error_set(error, VIOMMU_ERROR_BUSY,
-				 "an attached device cannot reach all of these IOVAs");
-	if (r < 0)
-		return error_errno(error, r, "IOMMU_IOAS_ALLOW_IOVAS");
-	vm_refresh_ranges(vm);
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -249,63 +236,80 @@ static int vm_device_arg(struct vm *vm, sd_bus_message *m, struct device **out,
 		return r;
 	*out = device_by_path(vm->daemon, path);
 	if (!*out)
-		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
+		return bus_error_set(error, VIOMMU_ERROR_NOT_FOUND, "no device %s", path);
 	return 0;
 }
 
 static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
+	struct attach_options options;
+	struct server_peer peer;
 	struct device *dev;
 	int r = vm_device_arg(vm, m, &dev, error);
 
+	if (r >= 0)
+		r = attach_options_read(m, &options, error);
+	if (r >= 0)
+		r = daemon_caller(m, &peer, error);
 	if (r < 0)
 		return r;
-	r = vm_attach_device(vm, dev, m, error);
+	r = vm_attach_device(vm, dev, &options, &peer, &e);
 	if (r < 0)
-		return r;
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
 	struct device *dev;
 	int r = vm_device_arg(vm, m, &dev, error);
 
 	if (r < 0)
 		return r;
-	r = vm_detach_device(vm, dev, error);
+	r = vm_detach_device(vm, dev, &e);
 	if (r < 0)
-		return r;
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, NULL);
 }
 
 static int method_create_viommu(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
+	uint8_t data[VIOMMU_DATA_MAX];
+	size_t data_len = 0;
+	bool has_data = false;
+	const struct option_spec specs[] = {
+		{ "data", OPTION_BYTES, data, sizeof(data), &data_len, &has_data },
+	};
 	struct viommu *viommu;
 	const char *type;
 	int r = sd_bus_message_read(m, "s", &type);
 
+	if (r >= 0)
+		r = options_read(m, specs, 1, error);
 	if (r < 0)
 		return r;
-	r = vm_require_managed(vm, "CreateViommu", error);
+	r = vm_require_managed(vm, "CreateViommu", &e);
+	if (r >= 0)
+		r = viommu_create(vm, type, has_data ? data : NULL, data_len, &viommu, &e);
 	if (r < 0)
-		return r;
-	r = viommu_create(vm, type, m, &viommu, error);
-	if (r < 0)
-		return r;
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, "o", viommu->path);
 }
 
 static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
-	int r = vm_require_managed(vm, "AllocDomain", error);
+	struct verror e = VERROR_INIT;
+	int r = vm_require_managed(vm, "AllocDomain", &e);
 
 	if (r < 0)
-		return r;
+		return bus_error(error, &e, r);
 	return domain_method_alloc(m, vm, NULL, error);
 }
 
@@ -327,7 +331,7 @@ int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 		return 0;
 	log_notice("AUDIT refused uid=%u pid=%d what=%s reason=no raw-fd grant",
 		   (unsigned int)peer.uid, (int)peer.pid, what);
-	return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+	return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 			 "uid %u may not have %s: raw kernel objects need the fast-path grant "
 			 "(fast_path_users or fast_path_groups in %s)",
 			 (unsigned int)peer.uid, what,
@@ -341,20 +345,16 @@ static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 	if (r < 0)
 		return r;
-	if (!vm->shared)
-		log_info("VM %s: iommufd handed out; from now on its state is shared", vm->name);
 	audit_message(m, "fast-path", vm->name, NULL);
-	if (!vm->shared) {
-		vm->shared = true;
-		vm_property_changed(vm, "Shared", "b", 1);
-	}
+	vm_share_iommufd(vm);
 	return sd_bus_reply_method_return(m, "h", vm->iommufd);
 }
 
 static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
-	struct vm_device *vd;
+	struct verror e = VERROR_INIT;
+	struct server_peer peer;
 	struct device *dev;
 	int r = vm_require_raw_grant(vm->daemon, m, "a device's VFIO cdev", error), fd;
 
@@ -363,43 +363,12 @@ static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error 
 	r = vm_device_arg(vm, m, &dev, error);
 	if (r < 0)
 		return r;
-	vd = vm_device_of(vm, dev);
-	if (!vd)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "%s is not attached to VM %s", dev->name, vm->name);
-	if (dev->mock)
-		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
-				 "%s is a selftest mock device: it has no VFIO cdev", dev->name);
-	/* The policy in force now, not the one of the attach. */
-	if (!config_device_allowed(vm->daemon->config, dev->name, dev->pci.vendor,
-				   dev->pci.device))
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "%s is no longer allowed by allowed_devices: detach it", dev->name);
-	if (vm->mode == VM_MODE_MANAGED) {
-		/* The daemon's own open, checked to be this device's cdev. */
-		r = fd_is_vfio_cdev_of(vm->daemon->sysfs_root, dev->name, vd->devfd);
-		if (r < 0)
-			return error_errno(error, r == -ENOTTY ? -ENODEV : r,
-					   "the VFIO cdev of %s is not the one the VM opened",
-					   dev->name);
-		audit_message(m, "device-fd", vm->name, dev->name);
-		vd->fd_handed_out = true;
-		return sd_bus_reply_method_return(m, "h", vd->devfd);
-	}
-	/* Broker: one unbound open per reservation, for its VMM; the daemon
-	 * keeps no copy (an unbound cdev cannot take the request IRQ, and would
-	 * block the device's removal). A second fd would outlive the VM in
-	 * another hand, so there is none. */
-	if (vd->fd_handed_out)
-		return error_set(error, VIOMMU_ERROR_BUSY,
-				 "the cdev of %s was handed out for VM %s already: one per "
-				 "reservation; destroy the VM to reserve it again",
-				 dev->name, vm->name);
-	audit_message(m, "device-fd", vm->name, dev->name);
-	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, &fd);
+	r = daemon_caller(m, &peer, error);
 	if (r < 0)
-		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);
-	vd->fd_handed_out = true;
+		return r;
+	r = vm_open_device_fd(vm, dev, &peer, &fd, &e);
+	if (r < 0)
+		return bus_error(error, &e, r);
 	r = sd_bus_reply_method_return(m, "h", fd);
 	close(fd);
 	return r;
@@ -409,25 +378,15 @@ static int method_get_device_fd(sd_bus_message *m, void *userdata, sd_bus_error 
 static int method_claim(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct verror e = VERROR_INIT;
 	struct server_peer peer;
 	int r = daemon_caller(m, &peer, error);
 
 	if (r < 0)
 		return r;
-	if (peer.uid != vm->owner)
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "VM %s belongs to uid %u: only its owner may claim it", vm->name,
-				 (unsigned int)vm->owner);
-	if (!vm->unclaimed && strcmp(vm->peer_id, peer.id) != 0 &&
-	    server_peer_bus(vm->daemon->server, vm->peer_id))
-		return error_set(error, VIOMMU_ERROR_BUSY,
-				 "VM %s is held by the live connection %s", vm->name, vm->peer_id);
-	snprintf(vm->peer_id, sizeof(vm->peer_id), "%s", peer.id);
-	if (vm->unclaimed) {
-		vm->unclaimed = false;
-		vm_property_changed(vm, "Claimed", "b", 1);
-	}
-	audit_message(m, "claim", vm->name, NULL);
+	r = vm_claim(vm, &peer, server_peer_bus(vm->daemon->server, vm->peer_id) != NULL, &e);
+	if (r < 0)
+		return bus_error(error, &e, r);
 	return sd_bus_reply_method_return(m, NULL);
 }
 

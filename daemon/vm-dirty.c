@@ -5,7 +5,7 @@
  * fixes this at allocation), and the bitmap goes into a memfd the caller
  * provides, sealed against shrinking, so no large payload crosses the bus.
  */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,13 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "log.h"
 
 /* One call covers at most 64 GiB of 4 KiB pages: a 2 MiB bitmap. */
 #define DIRTY_BITMAP_MAX (2u << 20)
 
-static int vm_require_dirty(struct vm *vm, sd_bus_error *error)
+static int vm_require_dirty(struct vm *vm, struct verror *error)
 {
 	if (vm->mode != VM_MODE_MANAGED || !vm->dirty_tracking)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
@@ -31,15 +30,10 @@ static int vm_require_dirty(struct vm *vm, sd_bus_error *error)
 	return 0;
 }
 
-int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int vm_set_dirty_tracking(struct vm *vm, bool enable, struct verror *error)
 {
-	struct vm *vm = userdata;
-	int enable, r;
+	int r = vm_require_dirty(vm, error);
 
-	r = sd_bus_message_read(m, "b", &enable);
-	if (r < 0)
-		return r;
-	r = vm_require_dirty(vm, error);
 	if (r < 0)
 		return r;
 	r = iommufd_hwpt_set_dirty_tracking(vm->iommufd, vm->parent_id, enable);
@@ -47,9 +41,9 @@ int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error
 		return error_kernel(error, r, "IOMMU_HWPT_SET_DIRTY_TRACKING", vm->name);
 	if (vm->dirty_tracking_enabled != enable) {
 		vm->dirty_tracking_enabled = enable;
-		vm_property_changed(vm, "DirtyTrackingEnabled", "b", (int)enable);
+		model_vm_property_changed(vm, "DirtyTrackingEnabled");
 	}
-	return sd_bus_reply_method_return(m, NULL);
+	return 0;
 }
 
 /* The range must lie in mappings the daemon made: the kernel reads dirty
@@ -73,18 +67,14 @@ static bool vm_range_mapped(const struct vm *vm, uint64_t iova, uint64_t last)
 	return false;
 }
 
-int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int vm_read_dirty_bitmap(struct vm *vm, uint64_t iova, uint64_t length, uint64_t page_size,
+			 int memfd, uint32_t flags, uint64_t *out_dirty, struct verror *error)
 {
-	struct vm *vm = userdata;
-	uint64_t iova, length, page_size, pages, bytes, dirty = 0;
-	uint32_t flags;
+	uint64_t pages, bytes, dirty = 0;
 	struct stat st;
 	uint64_t *bitmap;
-	int memfd, seals, r;
+	int seals, r;
 
-	r = sd_bus_message_read(m, "ttthu", &iova, &length, &page_size, &memfd, &flags);
-	if (r < 0)
-		return r;
 	r = vm_require_dirty(vm, error);
 	if (r < 0)
 		return r;
@@ -144,5 +134,6 @@ int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error 
 	munmap(bitmap, bytes);
 	if (r < 0)
 		return error_kernel(error, r, "IOMMU_HWPT_GET_DIRTY_BITMAP", vm->name);
-	return sd_bus_reply_method_return(m, "t", dirty);
+	*out_dirty = dirty;
+	return 0;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "model.h"
 
 static size_t lower_bound(const struct daemon *d, unsigned int id)
 {

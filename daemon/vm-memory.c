@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Guest memory of a managed VM: maps of a memfd into its IOAS. */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "log.h"
-#include "state.h"
 
 #define VM_PAGE_SIZE 4096u
 #define VM_MAPPINGS_MAX 4096
@@ -44,7 +42,7 @@ static const struct vm_mapping *vm_mapping_overlap(const struct vm *vm, uint64_t
  * for shmem and hugetlbfs files alone, and asks no file system (fstatfs(2)
  * would ask a FUSE server, which may never answer).
  */
-static int vm_check_allocated(int memfd, const struct stat *st, sd_bus_error *error)
+static int vm_check_allocated(int memfd, const struct stat *st, struct verror *error)
 {
 	uint64_t size = ((uint64_t)st->st_size + 4095) & ~4095ull;
 
@@ -63,7 +61,7 @@ static int vm_check_allocated(int memfd, const struct stat *st, sd_bus_error *er
 /* Guest memory must be a file the kernel can pin through MAP_FILE: a memfd,
  * shmem or hugetlbfs file, not a pipe, socket or device. */
 static int vm_check_memfd(int memfd, uint64_t offset, uint64_t length, uint32_t map_flags,
-			  sd_bus_error *error)
+			  struct verror *error)
 {
 	struct stat st;
 	int flags, seals;
@@ -95,7 +93,7 @@ static int vm_check_memfd(int memfd, uint64_t offset, uint64_t length, uint32_t 
 }
 
 int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, uint64_t iova,
-		  uint32_t flags, sd_bus_error *error)
+		  uint32_t flags, struct verror *error)
 {
 	const uint32_t allowed = KABI_IOMMU_IOAS_MAP_READABLE | KABI_IOMMU_IOAS_MAP_WRITEABLE;
 	const struct vm_mapping *clash;
@@ -104,6 +102,9 @@ int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, ui
 	uint64_t got = iova, last;
 	int r;
 
+	r = vm_require_managed(vm, "MapMemory", error);
+	if (r < 0)
+		return r;
 	if (flags & ~allowed)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "flags 0x%x: only READABLE (0x%x) and WRITEABLE (0x%x) are allowed",
@@ -162,7 +163,7 @@ int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, ui
 	if (!map)
 		return -ENOMEM;
 	/* A kill -9 right after the map must find what to unmap. */
-	state_begin_range(vm->daemon, iova, length);
+	model_memory_change(vm, iova, length);
 	r = iommufd_ioas_map_file(vm->iommufd, vm->ioas_id, flags | KABI_IOMMU_IOAS_MAP_FIXED_IOVA,
 				  memfd, offset, length, &got);
 	if (r < 0) {
@@ -182,11 +183,14 @@ int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, ui
 }
 
 int vm_unmap_memory(struct vm *vm, uint64_t iova, uint64_t length, uint64_t *out_unmapped,
-		    sd_bus_error *error)
+		    struct verror *error)
 {
 	uint64_t last, covered = 0, unmapped = 0;
 	int r;
 
+	r = vm_require_managed(vm, "UnmapMemory", error);
+	if (r < 0)
+		return r;
 	if (length == 0 || iova + length - 1 < iova)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "length must be non-zero and iova + length must not wrap");
@@ -208,7 +212,7 @@ int vm_unmap_memory(struct vm *vm, uint64_t iova, uint64_t length, uint64_t *out
 	if (covered == 0)
 		return error_set(error, VIOMMU_ERROR_NOT_FOUND, "nothing is mapped at 0x%llx-0x%llx",
 				 (unsigned long long)iova, (unsigned long long)last);
-	state_begin_range(vm->daemon, iova, length);
+	model_memory_change(vm, iova, length);
 	r = iommufd_ioas_unmap(vm->iommufd, vm->ioas_id, iova, length, &unmapped);
 	if (r == -EBUSY)
 		return error_set(error, VIOMMU_ERROR_BUSY,
@@ -244,5 +248,22 @@ int vm_unmap_all(struct vm *vm)
 		free(map);
 	}
 	vm->mapped_bytes = 0;
+	return 0;
+}
+
+int vm_allow_iovas(struct vm *vm, const struct iommufd_iova_range *ranges, uint32_t count,
+		   struct verror *error)
+{
+	int r = vm_require_managed(vm, "AllowIovas", error);
+
+	if (r < 0)
+		return r;
+	r = iommufd_ioas_allow_iovas(vm->iommufd, vm->ioas_id, ranges, count);
+	if (r == -EADDRINUSE)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "an attached device cannot reach all of these IOVAs");
+	if (r < 0)
+		return error_errno(error, r, "IOMMU_IOAS_ALLOW_IOVAS");
+	vm_refresh_ranges(vm);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A VM: its own iommufd context, its quotas, creating and freeing it. */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,10 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "log.h"
-#include "options.h"
-#include "state.h"
 
 struct vm *vm_by_path(struct daemon *d, const char *path)
 {
@@ -94,7 +91,7 @@ static unsigned int vm_object_count(const struct vm *vm)
 	return n;
 }
 
-int vm_check_object_quota(struct vm *vm, const char *what, sd_bus_error *error)
+int vm_check_object_quota(struct vm *vm, const char *what, struct verror *error)
 {
 	unsigned int limit = vm->daemon->config->quota_objects;
 
@@ -118,16 +115,9 @@ uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid)
 }
 
 int vm_create(struct daemon *d, const struct server_peer *peer, const char *name,
-	      sd_bus_message *options, struct vm **out, sd_bus_error *error)
+	      const struct vm_options *options, struct vm **out, struct verror *error)
 {
-	char mode[16] = "managed";
-	bool persist = false, pasid = false, dirty = false;
-	const struct option_spec specs[] = {
-		{ "persist", OPTION_BOOL, &persist },
-		{ "pasid", OPTION_BOOL, &pasid },
-		{ "mode", OPTION_STRING, mode, sizeof(mode) },
-		{ "dirty-tracking", OPTION_BOOL, &dirty },
-	};
+	const bool broker = options->mode == VM_MODE_BROKER;
 	struct vm *vm;
 	int r;
 
@@ -135,18 +125,12 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "VM name \"%.80s\" is not 1 to %d letters, digits, '.', '_' or '-'",
 				 name, VM_NAME_MAX - 1);
-	r = options_read(options, specs, sizeof(specs) / sizeof(specs[0]), error);
-	if (r < 0)
-		return r;
-	if (strcmp(mode, "managed") != 0 && strcmp(mode, "broker") != 0)
-		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
-				 "mode \"%s\" is neither \"managed\" nor \"broker\"", mode);
-	if (dirty && strcmp(mode, "broker") == 0)
+	if (options->dirty_tracking && broker)
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "dirty-tracking is for managed VMs: a broker VM's VMM allocates "
 				 "its own domains");
 	/* A broker VM hands out its raw iommufd and cdevs: the same grant. */
-	if (strcmp(mode, "broker") == 0 &&
+	if (broker &&
 	    !config_may_take_fast_path(d->config, peer->uid, peer->gid, peer->groups,
 				       peer->ngroups)) {
 		log_notice("AUDIT refused uid=%u pid=%d what=broker VM reason=no raw-fd grant",
@@ -190,10 +174,10 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	snprintf(vm->path, sizeof(vm->path), "%s/%u", VIOMMU_VM_PREFIX, vm->id);
 	snprintf(vm->peer_id, sizeof(vm->peer_id), "%s", peer->id);
 	vm->owner = peer->uid;
-	vm->mode = strcmp(mode, "broker") == 0 ? VM_MODE_BROKER : VM_MODE_MANAGED;
-	vm->persist = persist;
-	vm->pasid = pasid;
-	vm->dirty_tracking = dirty;
+	vm->mode = options->mode;
+	vm->persist = options->persist;
+	vm->pasid = options->pasid;
+	vm->dirty_tracking = options->dirty_tracking;
 	vm->next_object = 1;
 	vm->vmm_pidfd = -1;
 	vm->iommufd = iommufd_open();
@@ -240,11 +224,11 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		}
 	}
 	vm_fd_store(vm, "iommufd", vm->iommufd);
-	state_mark_dirty(vm);
+	vm->state_dirty = true;
 	vm_index_link(d, vm);
 	log_info("VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
-		 (unsigned int)vm->owner, vm->peer_id, mode);
-	daemon_update_status(d);
+		 (unsigned int)vm->owner, vm->peer_id, broker ? "broker" : "managed");
+	model_usage_changed(d);
 	*out = vm;
 	return 0;
 }
@@ -291,7 +275,7 @@ void vm_free(struct vm *vm)
 {
 	struct daemon *d = vm->daemon;
 
-	state_vm_gone(d, vm->id);
+	model_vm_gone(d, vm->id);
 	vm_index_unlink(d, vm);
 	while (vm->mappings) {
 		struct vm_mapping *map = vm->mappings;
@@ -302,5 +286,43 @@ void vm_free(struct vm *vm)
 	if (vm->iommufd >= 0)
 		close(vm->iommufd);
 	free(vm);
-	daemon_update_status(d);
+	model_usage_changed(d);
+}
+
+int vm_require_managed(const struct vm *vm, const char *what, struct verror *error)
+{
+	if (vm->mode == VM_MODE_MANAGED)
+		return 0;
+	return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
+			 "VM %s is a broker VM: its VMM drives the iommufd itself, so %s is "
+			 "not the daemon's to do",
+			 vm->name, what);
+}
+
+void vm_share_iommufd(struct vm *vm)
+{
+	if (vm->shared)
+		return;
+	log_info("VM %s: iommufd handed out; from now on its state is shared", vm->name);
+	vm->shared = true;
+	model_vm_property_changed(vm, "Shared");
+}
+
+int vm_claim(struct vm *vm, const struct server_peer *caller, bool holder_connected,
+	     struct verror *error)
+{
+	if (caller->uid != vm->owner)
+		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
+				 "VM %s belongs to uid %u: only its owner may claim it", vm->name,
+				 (unsigned int)vm->owner);
+	if (!vm->unclaimed && strcmp(vm->peer_id, caller->id) != 0 && holder_connected)
+		return error_set(error, VIOMMU_ERROR_BUSY,
+				 "VM %s is held by the live connection %s", vm->name, vm->peer_id);
+	snprintf(vm->peer_id, sizeof(vm->peer_id), "%s", caller->id);
+	if (vm->unclaimed) {
+		vm->unclaimed = false;
+		model_vm_property_changed(vm, "Claimed");
+	}
+	audit_peer(caller, "claim", vm->name, NULL);
+	return 0;
 }

@@ -9,7 +9,7 @@
  * connection, and across a restart of the daemon (the pidfd is in the fd
  * store).
  */
-#include "daemon.h"
+#include "model.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -22,9 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "errors.h"
 #include "log.h"
-#include "state.h"
 
 /* The pid a pidfd names (its fdinfo); -ESRCH once the process is gone. */
 int pidfd_pid(int pidfd, pid_t *out)
@@ -128,7 +126,7 @@ static void vmm_on_exit(evutil_socket_t fd, short events, void *arg)
 		 (int)vm->vmm_pid);
 	vm_teardown(vm);
 	vm_free(vm);
-	state_commit(d);
+	model_changed(d);
 }
 
 int vm_vmm_watch(struct vm *vm)
@@ -157,28 +155,22 @@ void vm_vmm_release(struct vm *vm)
 
 /* The pidfd must be the caller's own process, seen by the kernel: its
  * SO_PEERPIDFD on the private socket, the bus's credentials otherwise. */
-static int check_caller_process(sd_bus_message *m, const struct server_peer *peer, pid_t pid,
-				sd_bus_error *error)
+static int check_caller_process(const struct server_peer *peer, pid_t peer_pid, pid_t pid,
+				struct verror *error)
 {
-	int peer_pidfd = -1, r;
-	pid_t peer_pid = peer->pid;
 	uid_t uid = (uid_t)-1;
+	int r;
 
-	r = server_peer_pidfd(m, &peer_pidfd);
 	/* The system bus names the caller by a pid alone, which the process may
 	 * have left and another taken: only the private socket's kernel-made
 	 * pidfd (SO_PEERPIDFD) ties the pidfd to the caller. */
-	if (r == -ENXIO)
+	if (peer_pid == -ENXIO)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "BindVmm is served on the private socket only, where the "
 				 "kernel names the caller's process");
-	if (r == 0) {
-		r = pidfd_pid(peer_pidfd, &peer_pid);
-		close(peer_pidfd);
-		if (r < 0)
-			return error_errno(error, r, "cannot tell the caller's process");
-	}
-	if (peer_pid <= 0)
+	if (peer_pid < 0)
+		return error_errno(error, peer_pid, "cannot tell the caller's process");
+	if (peer_pid == 0)
 		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 				 "cannot tell the caller's process to check the pidfd against");
 	if (peer_pid != pid)
@@ -193,22 +185,16 @@ static int check_caller_process(sd_bus_message *m, const struct server_peer *pee
 	return 0;
 }
 
-int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
+int vm_bind_vmm(struct vm *vm, const struct server_peer *caller, pid_t caller_pid, int pidfd,
+		uint64_t guest_bytes, uint64_t *out_limit, struct verror *error)
 {
-	struct vm *vm = userdata;
 	struct daemon *d = vm->daemon;
-	struct server_peer peer;
-	uint64_t guest_bytes, want, limit = 0, quota = d->config->quota_pinned_bytes;
+	const struct server_peer peer = *caller;
+	uint64_t want, limit = 0, quota = d->config->quota_pinned_bytes;
 	struct rlimit old;
-	int pidfd, own = -1, r;
+	int own = -1, r;
 	pid_t pid;
 
-	r = daemon_caller(m, &peer, error);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_read(m, "ht", &pidfd, &guest_bytes);
-	if (r < 0)
-		return r;
 	if (peer.uid != vm->owner)
 		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 				 "VM %s belongs to uid %u: only its owner's VMM may bind to it",
@@ -227,7 +213,7 @@ int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 				 "the fd is not a pidfd (pidfd_open(2))");
 	if (r < 0)
 		return error_errno(error, r, "the pidfd's process is gone");
-	r = check_caller_process(m, &peer, pid, error);
+	r = check_caller_process(&peer, caller_pid, pid, error);
 	if (r < 0)
 		return r;
 	if (guest_bytes > UINT64_MAX - d->config->memlock_headroom)
@@ -265,7 +251,7 @@ int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	}
 	vm->vmm_pidfd = own;
 	vm->vmm_pid = pid;
-	vm_property_changed(vm, "VmmPid", "u", (uint32_t)pid);
+	model_vm_property_changed(vm, "VmmPid");
 	vm->vmm_memlock = want;
 	vm->vmm_old_memlock = old;
 	vm->vmm_set_memlock = (struct rlimit){ .rlim_cur = limit,
@@ -288,5 +274,6 @@ int vm_method_bind_vmm(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	}
 	log_notice("AUDIT bind-vmm uid=%u pid=%d vm=%s memlock=%llu", (unsigned int)peer.uid,
 		   (int)pid, vm->name, (unsigned long long)limit);
-	return sd_bus_reply_method_return(m, "t", limit);
+	*out_limit = limit;
+	return 0;
 }

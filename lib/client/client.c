@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "client-internal.h"
+#include "wire-bus.h"
 
 void client_clear_error(struct viommu_client *client)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "wire.h"
+#include "wire-bus.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -17,6 +18,14 @@ const sd_bus_error_map wire_error_map[] = {
 	SD_BUS_ERROR_MAP(VIOMMU_ERROR_KERNEL, EIO),
 	SD_BUS_ERROR_MAP_END,
 };
+
+int wire_error_errno(const char *name)
+{
+	for (const sd_bus_error_map *e = wire_error_map; name && e->name; e++)
+		if (strcmp(e->name, name) == 0)
+			return -e->code;
+	return -EIO;
+}
 
 static bool hex_run(const char *s, size_t n)
 {

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <stddef.h>
-#include <systemd/sd-bus.h>
 
 #define VIOMMU_BUS_NAME "org.viommu1"
 #define VIOMMU_ROOT_PATH "/org/viommu1"
@@ -34,8 +33,8 @@
 #define VIOMMU_ERROR_QUOTA_EXCEEDED "org.viommu1.Error.QuotaExceeded"
 #define VIOMMU_ERROR_KERNEL "org.viommu1.Error.Kernel"
 
-/* Each error name with its errno, for sd_bus_error_add_map(). */
-extern const sd_bus_error_map wire_error_map[];
+/* The negative errno of an error name above; -EIO for any other name. */
+int wire_error_errno(const char *name);
 
 /* The longest device name: a selftest mock's or a PCI address. */
 #define WIRE_DEVICE_NAME_MAX 64

@@ -8,8 +8,7 @@
  * queue, a fault-capable nested domain with a device on it, more guest memory
  * (mapped into the domains now), an event queue and a HW queue; then the
  * teardown. The kernel layer's test hook (lib/kernel/kernel-hook.h) sees
- * every kernel call. Where the daemon has no plain function for a step, its
- * D-Bus handler is called with a message built here (never sent).
+ * every kernel call. Each step is a plain model function (model.h): no D-Bus.
  *
  * A first run counts the calls (K). Then for every call k and nth = 1, 2, ...
  * the flow runs again with the kernel's fail-nth (/proc/thread-self/fail-nth,
@@ -22,8 +21,8 @@
  * points (object lookups, page pinning): whatever fail-nth counts down.
  *
  * Every run must end either with the flow done (the kernel coped, or the
- * daemon chose to ignore the failed call) or with a clean error at one step: a negative errno with the
- * sd_bus_error set, and that step rolled back (the daemon's records, the
+ * daemon chose to ignore the failed call) or with a clean error at one step: a
+ * negative errno with the struct verror set, and that step rolled back (the daemon's records, the
  * pins, the mock devices, the fds, as before the step). After the teardown
  * nothing may be left: no VM, no device attached, no /dev/iommu fd, no fd at
  * all more than before, no mock device, and no page pinned (checked with the
@@ -50,11 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-bus.h>
-#include <systemd/sd-id128.h>
-
 #include "config.h"
-#include "daemon.h"
+#include "model.h"
 #include "iommufd.h"
 #include "kabi-vfio.h"
 #include "kernel-hook.h"
@@ -336,86 +332,6 @@ static int pins_of(const void *va, uint64_t len)
 	return pins;
 }
 
-/* ---- messages for the functions that take one ---- */
-
-static sd_bus *srv, *cli; /* the two ends of a socketpair */
-static uint64_t next_cookie = 1;
-
-static void bus_pair(void)
-{
-	sd_id128_t id;
-	int fds[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0 ||
-	    sd_id128_randomize(&id) < 0 || sd_bus_new(&srv) < 0 || sd_bus_new(&cli) < 0 ||
-	    sd_bus_set_fd(srv, fds[0], fds[0]) < 0 || sd_bus_set_server(srv, 1, id) < 0 ||
-	    sd_bus_set_anonymous(srv, 1) < 0 || sd_bus_negotiate_fds(srv, 1) < 0 ||
-	    sd_bus_set_fd(cli, fds[1], fds[1]) < 0 || sd_bus_set_anonymous(cli, 1) < 0 ||
-	    sd_bus_negotiate_fds(cli, 1) < 0 || sd_bus_start(srv) < 0 || sd_bus_start(cli) < 0)
-		bail("cannot set up the sd-bus pair");
-	for (int i = 0; i < 5000 && (sd_bus_is_ready(srv) <= 0 || sd_bus_is_ready(cli) <= 0); i++) {
-		while (sd_bus_process(srv, NULL) > 0 || sd_bus_process(cli, NULL) > 0)
-			;
-		usleep(1000);
-	}
-	if (sd_bus_is_ready(srv) <= 0 || sd_bus_is_ready(cli) <= 0)
-		bail("the sd-bus pair did not come up");
-}
-
-/* A method call as the daemon would get it, sealed and ready to read. No reply
- * is expected, so the handlers' replies are not sent. */
-static sd_bus_message *message_newv(const char *path, const char *iface, const char *member,
-				    const char *types, va_list ap)
-{
-	sd_bus_message *m = NULL;
-	int r;
-
-	r = sd_bus_message_new_method_call(srv, &m, NULL, path, iface, member);
-	if (r >= 0)
-		r = sd_bus_message_appendv(m, types, ap);
-	if (r >= 0)
-		r = sd_bus_message_set_expect_reply(m, 0);
-	if (r >= 0)
-		r = sd_bus_message_seal(m, next_cookie++, 0);
-	if (r >= 0)
-		r = sd_bus_message_rewind(m, true);
-	if (r < 0)
-		bail("cannot build a %s message: %s", member, strerror(-r));
-	return m;
-}
-
-static sd_bus_message *call_new(const char *path, const char *iface, const char *member,
-				const char *types, ...)
-{
-	sd_bus_message *m;
-	va_list ap;
-
-	va_start(ap, types);
-	m = message_newv(path, iface, member, types, ap);
-	va_end(ap);
-	return m;
-}
-
-/* The a{sv} options of a function that takes them, in a message of their own. */
-static sd_bus_message *options_new(const char *types, ...)
-{
-	sd_bus_message *m;
-	va_list ap;
-
-	va_start(ap, types);
-	m = message_newv("/", "org.viommu1.Test", "Options", types, ap);
-	va_end(ap);
-	return m;
-}
-
-static sd_bus_message_handler_t vtable_method(const sd_bus_vtable *vt, const char *member)
-{
-	for (; vt->type != _SD_BUS_VTABLE_END; vt++)
-		if (vt->type == _SD_BUS_VTABLE_METHOD && strcmp(vt->x.method.member, member) == 0)
-			return vt->x.method.handler;
-	bail("no method %s in the vtable", member);
-}
-
 /* ---- the daemon's state, before and after a step ---- */
 
 struct snapshot {
@@ -526,14 +442,14 @@ static const char *const step_names[] = {
 	"vm_attach_device(selftest0)",
 	"vm_attach_device(selftest1, pasid)",
 	"viommu_create",
-	"Viommu.AddDevice(selftest0)",
-	"Viommu.AddDevice(selftest1)",
-	"Vm.OpenFaultQueue(relay)",
+	"vdevice_create(selftest0)",
+	"vdevice_create(selftest1)",
+	"fault_queue_open(relay)",
 	"domain_alloc(nested, fault-queue)",
-	"Domain.Attach(selftest0)",
+	"domain_attach_device(selftest0)",
 	"vm_map_memory(into the domains)",
-	"Viommu.OpenEventQueue(relay)",
-	"Viommu.AllocHwQueue",
+	"veventq_open(relay)",
+	"hw_queue_alloc",
 	"vm_teardown",
 };
 
@@ -541,27 +457,31 @@ struct outcome {
 	int failed_step; /* -1: the whole set-up was done */
 	int r;
 	char error[600];
-	bool unclean;	 /* failed without an sd_bus_error, or "succeeded" with one */
+	bool unclean;	 /* failed without a verror, or "succeeded" with one */
 	bool unrolled;	 /* the failed step left something behind */
 	char diff[600];
 };
 
 static struct device *dev0, *dev1;
 
-static int do_step(enum step step, sd_bus_error *error)
+static int do_step(enum step step, struct verror *error)
 {
 	static const struct kabi_iommu_hwpt_selftest nested = { .iotlb = 0xbadbeef };
 	static const struct kabi_iommu_viommu_selftest vdata = { .in_data = 0x1234 };
-	struct server_peer peer = { .id = "p2p:1", .p2p = true, .pid = getpid() };
-	sd_bus_message *m = NULL;
+	const struct server_peer peer = { .id = "p2p:1", .p2p = true, .pid = getpid() };
+	const struct vm_options vm_options = { .pasid = true, .mode = VM_MODE_MANAGED };
+	const struct attach_options at_pasid = { .has_pasid = true, .pasid = PASID1 };
+	const struct attach_options none = { 0 };
 	struct viommu *viommu = vm ? vm->viommus : NULL;
+	struct fault_queue *fq;
+	struct hw_queue *hwq;
+	struct vdevice *vdev;
 	struct domain *dom;
-	int r;
+	int r, fd = -1;
 
 	switch (step) {
 	case STEP_CREATE:
-		m = options_new("a{sv}", 1, "pasid", "b", 1);
-		r = vm_create(&dmn, &peer, "failnth", m, &vm, error);
+		r = vm_create(&dmn, &peer, "failnth", &vm_options, &vm, error);
 		break;
 	case STEP_MAP:
 	case STEP_MAP2: {
@@ -572,53 +492,42 @@ static int do_step(enum step step, sd_bus_error *error)
 		break;
 	}
 	case STEP_ATTACH0:
-		m = options_new("a{sv}", 0);
-		r = vm_attach_device(vm, dev0, m, error);
+		r = vm_attach_device(vm, dev0, &none, &peer, error);
 		break;
 	case STEP_ATTACH1:
-		m = options_new("a{sv}", 1, "pasid", "u", PASID1);
-		r = vm_attach_device(vm, dev1, m, error);
+		r = vm_attach_device(vm, dev1, &at_pasid, &peer, error);
 		break;
 	case STEP_VIOMMU:
-		m = options_new("a{sv}", 1, "data", "ay", sizeof(vdata), &vdata);
-		r = viommu_create(vm, "auto", m, &viommu, error);
+		r = viommu_create(vm, "auto", &vdata, sizeof(vdata), &viommu, error);
 		break;
 	case STEP_VDEVICE0:
 	case STEP_VDEVICE1:
-		m = call_new(viommu->path, VIOMMU_IFACE_VIOMMU, "AddDevice", "ot",
-			     step == STEP_VDEVICE0 ? dev0->path : dev1->path,
-			     (uint64_t)(step == STEP_VDEVICE0 ? VIRT_ID0 : VIRT_ID1));
-		r = vtable_method(viommu_vtable, "AddDevice")(m, viommu, error);
+		r = vdevice_create(viommu, step == STEP_VDEVICE0 ? dev0 : dev1,
+				   step == STEP_VDEVICE0 ? VIRT_ID0 : VIRT_ID1, &vdev, error);
 		break;
 	case STEP_FAULT_QUEUE:
-		m = call_new(vm->path, VIOMMU_IFACE_VM, "OpenFaultQueue", "a{sv}", 1, "relay", "b",
-			     1);
-		r = vm_method_open_fault_queue(m, vm, error);
+		r = fault_queue_open(vm, true, &fq, &fd, error);
 		break;
 	case STEP_DOMAIN:
-		m = options_new("a{sv}", 1, "fault-queue", "o", vm->fault_queues->path);
 		r = domain_alloc(vm, viommu, KABI_IOMMU_HWPT_DATA_SELFTEST, &nested, sizeof(nested),
-				 m, &dom, error);
+				 vm->fault_queues->path, &dom, error);
 		break;
 	case STEP_DOMAIN_ATTACH:
-		dom = vm->domains;
-		m = call_new(dom->path, VIOMMU_IFACE_DOMAIN, "Attach", "o", dev0->path);
-		r = vtable_method(domain_vtable, "Attach")(m, dom, error);
+		r = domain_attach_device(vm->domains, vm_device_of(vm, dev0), error);
 		break;
 	case STEP_EVENT_QUEUE:
-		m = call_new(viommu->path, VIOMMU_IFACE_VIOMMU, "OpenEventQueue", "uua{sv}",
-			     KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 16u, 1, "relay", "b", 1);
-		r = viommu_method_open_event_queue(m, viommu, error);
+		r = veventq_open(viommu, KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 16, true, &fd, error);
 		break;
 	case STEP_HW_QUEUE:
-		m = call_new(viommu->path, VIOMMU_IFACE_VIOMMU, "AllocHwQueue", "uutt",
-			     KABI_IOMMU_HW_QUEUE_TYPE_SELFTEST, 0u, HWQ_IOVA, 4096ull);
-		r = viommu_method_alloc_hw_queue(m, viommu, error);
+		r = hw_queue_alloc(viommu, KABI_IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, HWQ_IOVA, 4096, &hwq,
+				   error);
 		break;
 	default:
 		r = -EINVAL;
 	}
-	sd_bus_message_unref(m);
+	/* The VMM's copy of a queue's counter, as a reply would have sent it. */
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
@@ -630,7 +539,7 @@ static void run_flow(struct outcome *out)
 	memset(out, 0, sizeof(*out));
 	out->failed_step = -1;
 	for (int step = 0; step < STEP_COUNT; step++) {
-		sd_bus_error error = SD_BUS_ERROR_NULL;
+		struct verror error = VERROR_INIT;
 		struct snapshot before, after;
 		bool snap = step >= snapshot_from;
 		int r;
@@ -642,26 +551,23 @@ static void run_flow(struct outcome *out)
 		r = do_step((enum step)step, &error);
 		kernel_call_hook_set(NULL, NULL);
 		if (r >= 0) {
-			if (sd_bus_error_is_set(&error)) {
+			if (verror_is_set(&error)) {
 				out->unclean = true;
 				snprintf(out->error, sizeof(out->error),
 					 "%s returned %d with an error set: %s: %s", step_names[step],
 					 r, error.name, error.message);
 			}
-			sd_bus_error_free(&error);
 			continue;
 		}
 		out->failed_step = step;
 		out->r = r;
-		if (sd_bus_error_is_set(&error))
-			snprintf(out->error, sizeof(out->error), "%s: %s", error.name,
-				 error.message ? error.message : "");
+		if (verror_is_set(&error))
+			snprintf(out->error, sizeof(out->error), "%s: %s", error.name, error.message);
 		else {
 			out->unclean = true;
 			snprintf(out->error, sizeof(out->error), "%s returned %d (%s) with no error set",
 				 step_names[step], r, strerror(-r));
 		}
-		sd_bus_error_free(&error);
 		if (snap) {
 			snapshot_take(&after);
 			snapshot_diff(&before, &after, out->diff, sizeof(out->diff));
@@ -1067,11 +973,11 @@ int main(int argc, char **argv)
 	if (r < 0)
 		bail("config: %s", err);
 	log_capture_start();
-	r = daemon_init(&dmn, base, config);
+	r = model_init(&dmn, base, config, NULL);
 	log_capture_stop();
 	if (r < 0) {
 		log_dump();
-		bail("daemon_init: %s", strerror(-r));
+		bail("model_init: %s", strerror(-r));
 	}
 	if (!dmn.has_selftest)
 		bail("the kernel has no iommufd selftest (CONFIG_IOMMUFD_TEST)");
@@ -1079,7 +985,6 @@ int main(int argc, char **argv)
 	dev1 = device_by_name(&dmn, "selftest1");
 	if (!dev0 || !dev1)
 		bail("the daemon offers no selftest0 and selftest1");
-	bus_pair();
 	pump();
 	snapshot_from = STEP_COUNT;
 	snapshot_take(&baseline);
@@ -1209,10 +1114,8 @@ int main(int argc, char **argv)
 	     total_deferred, kmsg_errors, now() - start);
 	printf("1..%u\n", tap_count);
 
-	sd_bus_flush_close_unref(cli);
-	sd_bus_flush_close_unref(srv);
 	log_capture_start();
-	daemon_fini(&dmn);
+	model_fini(&dmn);
 	log_capture_stop();
 	event_base_free(base);
 	knobs_restore();

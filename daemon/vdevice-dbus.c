@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.viommu1.VDevice, and finding the objects of a VM for sd-bus. */
+#include "daemon.h"
+
+#include <string.h>
+
+#include "errors.h"
+
+static int prop_vdevice(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vdevice *vdev = userdata;
+
+	if (strcmp(property, "Device") == 0)
+		return sd_bus_message_append(reply, "o", vdev->device->path);
+	if (strcmp(property, "Viommu") == 0)
+		return sd_bus_message_append(reply, "o", vdev->viommu->path);
+	if (strcmp(property, "VirtId") == 0)
+		return sd_bus_message_append(reply, "t", vdev->virt_id);
+	return sd_bus_message_append(reply, "u", vdev->kernel_id);
+}
+
+static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct verror e = VERROR_INIT;
+	int r = vdevice_destroy_checked(userdata, &e);
+
+	if (r < 0)
+		return bus_error(error, &e, r);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+const sd_bus_vtable vdevice_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Device", "o", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Viommu", "o", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("VirtId", "t", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("KernelId", "u", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END,
+};
+
+/* /org/viommu1/vm/<n>/{viommu,domain,vdevice}/<k>, of a VM the caller may see. */
+int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
+		sd_bus_error *error)
+{
+	struct daemon *d = ud;
+	sd_bus_message *m = sd_bus_get_current_message(bus);
+	struct server_peer peer;
+	struct vm *vm = vm_of_object_path(d, path);
+
+	if (!vm || path[strlen(vm->path)] != '/')
+		return 0;
+	if (m && (server_peer(m, &peer) < 0 || !vm_visible_to(vm, &peer)))
+		return 0;
+	if (strcmp(iface, VIOMMU_IFACE_VIOMMU) == 0) {
+		for (struct viommu *v = vm->viommus; v; v = v->next)
+			if (strcmp(v->path, path) == 0)
+				return *found = v, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_DOMAIN) == 0) {
+		for (struct domain *dom = vm->domains; dom; dom = dom->next)
+			if (strcmp(dom->path, path) == 0)
+				return *found = dom, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_VDEVICE) == 0) {
+		for (struct vdevice *v = vm->vdevices; v; v = v->next)
+			if (strcmp(v->path, path) == 0)
+				return *found = v, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_FAULT_QUEUE) == 0) {
+		struct fault_queue *q = fault_queue_by_path(vm, path);
+
+		if (q)
+			return *found = q, 1;
+	} else if (strcmp(iface, VIOMMU_IFACE_HW_QUEUE) == 0) {
+		for (struct viommu *v = vm->viommus; v; v = v->next)
+			for (struct hw_queue *q = v->hw_queues; q; q = q->next)
+				if (strcmp(q->path, path) == 0)
+					return *found = q, 1;
+	}
+	return 0;
+}
