@@ -17,7 +17,7 @@
   names the service. Group viommu is not tried: it need not exist here.
 
 usage: test-units.py SYSTEMD-ANALYZE BUILT-SERVICE SOCKET BUILT-DAEMON
-                     INSTALLED-DAEMON MAN-SOURCE-DIR SOURCE-ROOT
+                     BUILT-SYSFS-HELPER INSTALLED-DAEMON MAN-SOURCE-DIR SOURCE-ROOT
 """
 import os
 import re
@@ -37,7 +37,7 @@ def run(argv, **kw):
     return subprocess.run(argv, capture_output=True, text=True, **kw)
 
 
-def verify(analyze, service, socket, daemon, installed, mandir, tmp):
+def verify(analyze, service, socket, daemon, helper, installed, mandir, tmp):
     units = os.path.join(tmp, 'units')
     os.mkdir(units)
     text = open(service, encoding='utf-8').read()
@@ -57,7 +57,7 @@ def verify(analyze, service, socket, daemon, installed, mandir, tmp):
         check('the configured helper service runs ' + installed_helper, False,
               'ExecStart= does not name it')
         return
-    built_helper = os.path.join(os.path.dirname(daemon), 'viommud-sysfs-helper')
+    built_helper = helper
     with open(os.path.join(units, 'viommud-sysfs@.service'), 'w', encoding='utf-8') as f:
         f.write(text.replace(f'ExecStart={installed_helper}\n', f'ExecStart={built_helper}\n'))
 
@@ -254,12 +254,13 @@ def busconfig(src, tmp, daemon):
 
 
 def main():
-    if len(sys.argv) != 8:
+    if len(sys.argv) != 9:
         sys.exit(__doc__)
-    analyze, service, socket, daemon, installed, mandir, src = sys.argv[1:]
-    daemon = os.path.abspath(daemon)  # meson names it relative to the build dir
+    analyze, service, socket, daemon, helper, installed, mandir, src = sys.argv[1:]
+    daemon = os.path.abspath(daemon)  # meson names them relative to the build dir
+    helper = os.path.abspath(helper)
     with tempfile.TemporaryDirectory(prefix='viommud-units-') as tmp:
-        verify(analyze, service, socket, daemon, installed, mandir, tmp)
+        verify(analyze, service, socket, daemon, helper, installed, mandir, tmp)
         security(analyze, service, os.path.join(src, 'README.md'))
         security(analyze, helper_service(service), os.path.join(src, 'README.md'),
                  'systemd-analyze security of the sysfs helper')
