@@ -3,20 +3,14 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
+#include "properties.h"
 
-
-static int prop_name(sd_bus *bus, const char *path, const char *iface, const char *property,
-		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
-{
-	struct device *dev = userdata;
-
-	return sd_bus_message_append(reply, "s", dev->name);
-}
 
 static int prop_driver(sd_bus *bus, const char *path, const char *iface, const char *property,
 		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
@@ -145,7 +139,8 @@ static int method_unbind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 const sd_bus_vtable device_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Name", "s", prop_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Name", "s", bus_property_get_string, offsetof(struct device, name),
+			SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("Driver", "s", prop_driver, 0, 0),
 	SD_BUS_PROPERTY("IommuGroup", "i", prop_group, 0, 0),
 	SD_BUS_PROPERTY("Cdev", "s", prop_cdev, 0, 0),

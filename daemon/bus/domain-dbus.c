@@ -2,6 +2,7 @@
 /* org.viommu1.Domain, and AllocDomain and Invalidate of Vm and Viommu. */
 #include "daemon.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "errors.h"
@@ -54,21 +55,20 @@ int invalidate_reply(sd_bus_message *m, struct vm *vm, uint32_t id,
 	return sd_bus_reply_method_return(m, "ui", count, kernel_error);
 }
 
-static int prop_domain(sd_bus *bus, const char *path, const char *iface, const char *property,
+static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const char *property,
 		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct domain *dom = userdata;
-	int r;
 
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", dom->kernel_id);
-	if (strcmp(property, "DataType") == 0)
-		return sd_bus_message_append(reply, "u", dom->data_type);
-	if (strcmp(property, "Invalidations") == 0)
-		return sd_bus_message_append(reply, "t", dom->invalidations);
-	if (strcmp(property, "Viommu") == 0)
-		return sd_bus_message_append(reply, "o", dom->viommu ? dom->viommu->path : "/");
-	r = sd_bus_message_open_container(reply, 'a', "o");
+	return sd_bus_message_append(reply, "o", dom->viommu ? dom->viommu->path : "/");
+}
+
+static int prop_devices(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct domain *dom = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
 	for (struct vm_device *vd = dom->vm->devices; r >= 0 && vd; vd = vd->next)
 		if (vd->domain == dom)
 			r = sd_bus_message_append(reply, "o", vd->device->path);
@@ -145,11 +145,13 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 const sd_bus_vtable domain_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("KernelId", "u", prop_domain, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("DataType", "u", prop_domain, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Viommu", "o", prop_domain, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Devices", "ao", prop_domain, 0, 0),
-	SD_BUS_PROPERTY("Invalidations", "t", prop_domain, 0, 0),
+	SD_BUS_PROPERTY("KernelId", "u", NULL, offsetof(struct domain, kernel_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DataType", "u", NULL, offsetof(struct domain, data_type),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Viommu", "o", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
+	SD_BUS_PROPERTY("Invalidations", "t", NULL, offsetof(struct domain, invalidations), 0),
 	SD_BUS_METHOD_WITH_NAMES("Attach", "o", SD_BUS_PARAM(device), "", , method_attach,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("Detach", "o", SD_BUS_PARAM(device), "", , method_detach,

@@ -2,26 +2,19 @@
 /* org.viommu1.FaultQueue, Vm.OpenFaultQueue and the relay's Fault signal. */
 #include "daemon.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "errors.h"
 #include "options.h"
+#include "properties.h"
 
-static int prop_fault_queue(sd_bus *bus, const char *path, const char *iface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
+static int prop_pending(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct fault_queue *q = userdata;
 
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", q->kernel_id);
-	if (strcmp(property, "Relay") == 0)
-		return sd_bus_message_append(reply, "b", q->relay);
-	if (strcmp(property, "Faults") == 0)
-		return sd_bus_message_append(reply, "t", q->faults);
-	if (strcmp(property, "Responses") == 0)
-		return sd_bus_message_append(reply, "t", q->responses);
 	return sd_bus_message_append(reply, "u", (uint32_t)q->npending);
 }
 
@@ -88,11 +81,13 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 const sd_bus_vtable fault_queue_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("KernelId", "u", prop_fault_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Relay", "b", prop_fault_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Faults", "t", prop_fault_queue, 0, 0),
-	SD_BUS_PROPERTY("Responses", "t", prop_fault_queue, 0, 0),
-	SD_BUS_PROPERTY("Pending", "u", prop_fault_queue, 0, 0),
+	SD_BUS_PROPERTY("KernelId", "u", NULL, offsetof(struct fault_queue, kernel_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Relay", "b", bus_property_get_bool, offsetof(struct fault_queue, relay),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Faults", "t", NULL, offsetof(struct fault_queue, faults), 0),
+	SD_BUS_PROPERTY("Responses", "t", NULL, offsetof(struct fault_queue, responses), 0),
+	SD_BUS_PROPERTY("Pending", "u", prop_pending, 0, 0),
 	SD_BUS_METHOD_WITH_NAMES("RespondFault", "uu", SD_BUS_PARAM(cookie) SD_BUS_PARAM(code),
 				 "", , method_respond_fault, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -2,26 +2,17 @@
 /* org.viommu1.HwQueue, and Viommu.AllocHwQueue. */
 #include "daemon.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "errors.h"
 
-static int prop_hw_queue(sd_bus *bus, const char *path, const char *iface, const char *property,
-			 sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct hw_queue *q = userdata;
 
-	if (strcmp(property, "Viommu") == 0)
-		return sd_bus_message_append(reply, "o", q->viommu->path);
-	if (strcmp(property, "Index") == 0)
-		return sd_bus_message_append(reply, "u", q->index);
-	if (strcmp(property, "Type") == 0)
-		return sd_bus_message_append(reply, "u", q->type);
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", q->kernel_id);
-	if (strcmp(property, "BaseIova") == 0)
-		return sd_bus_message_append(reply, "t", q->base_iova);
-	return sd_bus_message_append(reply, "t", q->length);
+	return sd_bus_message_append(reply, "o", q->viommu->path);
 }
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -36,12 +27,17 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 const sd_bus_vtable hw_queue_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Viommu", "o", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Index", "u", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Type", "u", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelId", "u", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("BaseIova", "t", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Length", "t", prop_hw_queue, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Viommu", "o", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Index", "u", NULL, offsetof(struct hw_queue, index),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Type", "u", NULL, offsetof(struct hw_queue, type),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("KernelId", "u", NULL, offsetof(struct hw_queue, kernel_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("BaseIova", "t", NULL, offsetof(struct hw_queue, base_iova),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Length", "t", NULL, offsetof(struct hw_queue, length),
+			SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

@@ -2,22 +2,25 @@
 /* org.viommu1.VDevice, and finding the objects of a VM for sd-bus. */
 #include "daemon.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "errors.h"
 
-static int prop_vdevice(sd_bus *bus, const char *path, const char *iface, const char *property,
-			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int prop_device(sd_bus *bus, const char *path, const char *iface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct vdevice *vdev = userdata;
 
-	if (strcmp(property, "Device") == 0)
-		return sd_bus_message_append(reply, "o", vdev->device->path);
-	if (strcmp(property, "Viommu") == 0)
-		return sd_bus_message_append(reply, "o", vdev->viommu->path);
-	if (strcmp(property, "VirtId") == 0)
-		return sd_bus_message_append(reply, "t", vdev->virt_id);
-	return sd_bus_message_append(reply, "u", vdev->kernel_id);
+	return sd_bus_message_append(reply, "o", vdev->device->path);
+}
+
+static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vdevice *vdev = userdata;
+
+	return sd_bus_message_append(reply, "o", vdev->viommu->path);
 }
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -32,10 +35,12 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 const sd_bus_vtable vdevice_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Device", "o", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Viommu", "o", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("VirtId", "t", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelId", "u", prop_vdevice, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Device", "o", prop_device, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Viommu", "o", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("VirtId", "t", NULL, offsetof(struct vdevice, virt_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("KernelId", "u", NULL, offsetof(struct vdevice, kernel_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD("Destroy", "", "", method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };

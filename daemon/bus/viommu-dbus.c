@@ -2,45 +2,59 @@
 /* org.viommu1.Viommu: its properties, methods and signals. */
 #include "daemon.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "errors.h"
 
-static int prop_viommu(sd_bus *bus, const char *path, const char *iface, const char *property,
-		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+static int prop_type(sd_bus *bus, const char *path, const char *iface, const char *property,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct viommu *v = userdata;
-	int r;
 
-	if (strcmp(property, "Type") == 0)
-		return sd_bus_message_append(reply, "s", v->vendor->name);
-	if (strcmp(property, "KernelId") == 0)
-		return sd_bus_message_append(reply, "u", v->kernel_id);
-	if (strcmp(property, "ParentId") == 0)
-		return sd_bus_message_append(reply, "u", v->vm->parent_id);
-	if (strcmp(property, "Invalidations") == 0)
-		return sd_bus_message_append(reply, "t", v->invalidations);
-	if (strcmp(property, "MmapOffset") == 0)
-		return sd_bus_message_append(reply, "t", v->mmap_offset);
-	if (strcmp(property, "MmapLength") == 0)
-		return sd_bus_message_append(reply, "t", v->mmap_length);
-	if (strcmp(property, "EventsRelayed") == 0)
-		return sd_bus_message_append(reply, "t", v->events_relayed);
-	if (strcmp(property, "EventsLost") == 0)
-		return sd_bus_message_append(reply, "t", v->events_lost);
-	r = sd_bus_message_open_container(reply, 'a', "o");
-	if (strcmp(property, "HwQueues") == 0) {
-		for (struct hw_queue *q = v->hw_queues; r >= 0 && q; q = q->next)
-			r = sd_bus_message_append(reply, "o", q->path);
-	} else if (strcmp(property, "VDevices") == 0) {
-		for (struct vdevice *vdev = v->vm->vdevices; r >= 0 && vdev; vdev = vdev->next)
-			if (vdev->viommu == v)
-				r = sd_bus_message_append(reply, "o", vdev->path);
-	} else {
-		for (struct domain *dom = v->vm->domains; r >= 0 && dom; dom = dom->next)
-			if (dom->viommu == v)
-				r = sd_bus_message_append(reply, "o", dom->path);
-	}
+	return sd_bus_message_append(reply, "s", v->vendor->name);
+}
+
+static int prop_parent_id(sd_bus *bus, const char *path, const char *iface, const char *property,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct viommu *v = userdata;
+
+	return sd_bus_message_append(reply, "u", v->vm->parent_id);
+}
+
+static int prop_hw_queues(sd_bus *bus, const char *path, const char *iface, const char *property,
+			  sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct viommu *v = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct hw_queue *q = v->hw_queues; r >= 0 && q; q = q->next)
+		r = sd_bus_message_append(reply, "o", q->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_vdevices(sd_bus *bus, const char *path, const char *iface, const char *property,
+			 sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct viommu *v = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct vdevice *vdev = v->vm->vdevices; r >= 0 && vdev; vdev = vdev->next)
+		if (vdev->viommu == v)
+			r = sd_bus_message_append(reply, "o", vdev->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_domains(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct viommu *v = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct domain *dom = v->vm->domains; r >= 0 && dom; dom = dom->next)
+		if (dom->viommu == v)
+			r = sd_bus_message_append(reply, "o", dom->path);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
@@ -93,17 +107,20 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 const sd_bus_vtable viommu_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Type", "s", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelId", "u", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("ParentId", "u", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("VDevices", "ao", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("Domains", "ao", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("Invalidations", "t", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("MmapOffset", "t", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("MmapLength", "t", prop_viommu, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("EventsRelayed", "t", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("EventsLost", "t", prop_viommu, 0, 0),
-	SD_BUS_PROPERTY("HwQueues", "ao", prop_viommu, 0, 0),
+	SD_BUS_PROPERTY("Type", "s", prop_type, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("KernelId", "u", NULL, offsetof(struct viommu, kernel_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("ParentId", "u", prop_parent_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("VDevices", "ao", prop_vdevices, 0, 0),
+	SD_BUS_PROPERTY("Domains", "ao", prop_domains, 0, 0),
+	SD_BUS_PROPERTY("Invalidations", "t", NULL, offsetof(struct viommu, invalidations), 0),
+	SD_BUS_PROPERTY("MmapOffset", "t", NULL, offsetof(struct viommu, mmap_offset),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("MmapLength", "t", NULL, offsetof(struct viommu, mmap_length),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("EventsRelayed", "t", NULL, offsetof(struct viommu, events_relayed), 0),
+	SD_BUS_PROPERTY("EventsLost", "t", NULL, offsetof(struct viommu, events_lost), 0),
+	SD_BUS_PROPERTY("HwQueues", "ao", prop_hw_queues, 0, 0),
 	SD_BUS_METHOD_WITH_NAMES("AddDevice", "ot", SD_BUS_PARAM(device) SD_BUS_PARAM(virt_id),
 				 "o", SD_BUS_PARAM(vdevice), method_add_device,
 				 SD_BUS_VTABLE_UNPRIVILEGED),

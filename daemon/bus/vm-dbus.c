@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,44 +13,35 @@
 #include "errors.h"
 #include "log.h"
 #include "options.h"
+#include "properties.h"
 
 /* --- properties --- */
 
-static int prop_basic(sd_bus *bus, const char *path, const char *iface, const char *property,
-		      sd_bus_message *reply, void *userdata, sd_bus_error *error)
+/* Owner is read by sd-bus from the uid_t field, as a "u". */
+_Static_assert(sizeof(uid_t) == sizeof(uint32_t), "uid_t is not 32 bits");
+
+static int prop_mode(sd_bus *bus, const char *path, const char *iface, const char *property,
+		     sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
 
-	if (strcmp(property, "Name") == 0)
-		return sd_bus_message_append(reply, "s", vm->name);
-	if (strcmp(property, "Owner") == 0)
-		return sd_bus_message_append(reply, "u", (uint32_t)vm->owner);
-	if (strcmp(property, "Mode") == 0)
-		return sd_bus_message_append(reply, "s",
-					     vm->mode == VM_MODE_BROKER ? "broker" : "managed");
-	if (strcmp(property, "Persist") == 0)
-		return sd_bus_message_append(reply, "b", vm->persist);
-	if (strcmp(property, "Shared") == 0)
-		return sd_bus_message_append(reply, "b", vm->shared);
-	if (strcmp(property, "Nesting") == 0)
-		return sd_bus_message_append(reply, "b", vm->nesting);
-	if (strcmp(property, "Pasid") == 0)
-		return sd_bus_message_append(reply, "b", vm->pasid);
-	if (strcmp(property, "DirtyTracking") == 0)
-		return sd_bus_message_append(reply, "b", vm->dirty_tracking);
-	if (strcmp(property, "DirtyTrackingEnabled") == 0)
-		return sd_bus_message_append(reply, "b", vm->dirty_tracking_enabled);
-	if (strcmp(property, "MappedBytes") == 0)
-		return sd_bus_message_append(reply, "t", vm->mapped_bytes);
-	if (strcmp(property, "VmmPid") == 0)
-		return sd_bus_message_append(reply, "u", (uint32_t)(vm->vmm_pidfd >= 0 ? vm->vmm_pid : 0));
-	if (strcmp(property, "Claimed") == 0)
-		return sd_bus_message_append(reply, "b", !vm->unclaimed);
-	if (strcmp(property, "IoasId") == 0)
-		return sd_bus_message_append(reply, "u", vm->ioas_id);
-	if (strcmp(property, "ParentId") == 0)
-		return sd_bus_message_append(reply, "u", vm->parent_id);
-	return -ENOENT;
+	return sd_bus_message_append(reply, "s", vm->mode == VM_MODE_BROKER ? "broker" : "managed");
+}
+
+static int prop_vmm_pid(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	return sd_bus_message_append(reply, "u", (uint32_t)(vm->vmm_pidfd >= 0 ? vm->vmm_pid : 0));
+}
+
+static int prop_claimed(sd_bus *bus, const char *path, const char *iface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct vm *vm = userdata;
+
+	return sd_bus_message_append(reply, "b", !vm->unclaimed);
 }
 
 static int prop_devices(sd_bus *bus, const char *path, const char *iface, const char *property,
@@ -99,15 +91,6 @@ static int prop_iova_ranges(sd_bus *bus, const char *path, const char *iface,
 
 /* --- methods --- */
 
-/* The Vm properties that change (SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE), with their types. */
-static const struct {
-	const char *name;
-	const char *type;
-} vm_changing_properties[] = {
-	{ "DirtyTrackingEnabled", "b" }, { "Shared", "b" },   { "Nesting", "b" },
-	{ "Claimed", "b" },		 { "VmmPid", "u" },   { "ParentId", "u" },
-};
-
 /*
  * org.freedesktop.DBus.Properties.PropertiesChanged for one property of the
  * VM, with its new value, to the VM's owner only: on the system bus a
@@ -122,10 +105,9 @@ void vm_property_changed(struct vm *vm, const char *name)
 	sd_bus_message *m = NULL;
 	int r;
 
-	for (size_t i = 0; i < sizeof(vm_changing_properties) / sizeof(vm_changing_properties[0]);
-	     i++)
-		if (strcmp(vm_changing_properties[i].name, name) == 0)
-			type = vm_changing_properties[i].type;
+	for (const sd_bus_vtable *v = vm_vtable; v->type != _SD_BUS_VTABLE_END; v++)
+		if (v->type == _SD_BUS_VTABLE_PROPERTY && strcmp(v->x.property.member, name) == 0)
+			type = v->x.property.signature;
 	if (!bus || !type)
 		return;
 	r = sd_bus_message_new_signal(bus, &m, vm->path, "org.freedesktop.DBus.Properties",
@@ -143,7 +125,7 @@ void vm_property_changed(struct vm *vm, const char *name)
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'v', type);
 	if (r >= 0)
-		r = prop_basic(bus, vm->path, VIOMMU_IFACE_VM, name, m, vm, NULL);
+		r = bus_property_append(bus, m, vm_vtable, vm->path, VIOMMU_IFACE_VM, name, vm);
 	for (int i = 0; r >= 0 && i < 3; i++)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
@@ -402,23 +384,33 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 
 const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Name", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Owner", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Mode", "s", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Persist", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Pasid", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("DirtyTracking", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Shared", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Nesting", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Claimed", "b", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("VmmPid", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("IoasId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("ParentId", "u", prop_basic, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Name", "s", bus_property_get_string, offsetof(struct vm, name),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Owner", "u", NULL, offsetof(struct vm, owner), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Mode", "s", prop_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Persist", "b", bus_property_get_bool, offsetof(struct vm, persist),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Pasid", "b", bus_property_get_bool, offsetof(struct vm, pasid),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DirtyTracking", "b", bus_property_get_bool,
+			offsetof(struct vm, dirty_tracking), SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DirtyTrackingEnabled", "b", bus_property_get_bool,
+			offsetof(struct vm, dirty_tracking_enabled),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Shared", "b", bus_property_get_bool, offsetof(struct vm, shared),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Nesting", "b", bus_property_get_bool, offsetof(struct vm, nesting),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Claimed", "b", prop_claimed, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("VmmPid", "u", prop_vmm_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("IoasId", "u", NULL, offsetof(struct vm, ioas_id),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("ParentId", "u", NULL, offsetof(struct vm, parent_id),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Devices", "ao", prop_devices, 0, 0),
 	SD_BUS_PROPERTY("Viommus", "ao", prop_viommus, 0, 0),
 	SD_BUS_PROPERTY("Domains", "ao", prop_domains, 0, 0),
-	SD_BUS_PROPERTY("MappedBytes", "t", prop_basic, 0, 0),
+	SD_BUS_PROPERTY("MappedBytes", "t", NULL, offsetof(struct vm, mapped_bytes), 0),
 	SD_BUS_PROPERTY("IovaRanges", "a(tt)", prop_iova_ranges, 0, 0),
 	SD_BUS_METHOD_WITH_NAMES("MapMemory", "htttu",
 				 SD_BUS_PARAM(memfd) SD_BUS_PARAM(offset) SD_BUS_PARAM(length)
