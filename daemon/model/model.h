@@ -254,6 +254,7 @@ struct daemon {
 	struct device *devices;
 	struct vm *vms;		 /* in ID order (vm-index.c) */
 	struct vm **vm_index;	 /* the same, sorted by ID */
+	struct vm **vm_owner_index; /* the same, sorted by owner, then name */
 	size_t nvm_index, vm_index_cap;
 	unsigned int next_vm_id;
 	bool has_iommufd;
@@ -368,6 +369,10 @@ void vm_index_unlink(struct daemon *d, struct vm *vm);
 struct vm *vm_by_id(const struct daemon *d, unsigned int id);
 /* The VM whose path path is, or is under; NULL for none. */
 struct vm *vm_of_object_path(const struct daemon *d, const char *path);
+/* The VM of owner called name, or NULL. */
+struct vm *vm_by_owner_name(const struct daemon *d, uid_t owner, const char *name);
+/* The VMs of owner: *first and the count returned. */
+size_t vm_owner_range(const struct daemon *d, uid_t owner, struct vm *const **first);
 void vm_index_free(struct daemon *d);
 
 /* vm.c */

@@ -106,11 +106,12 @@ int vm_check_object_quota(struct vm *vm, const char *what, struct verror *error)
 
 uint64_t vm_pinned_bytes_of(struct daemon *d, uid_t uid)
 {
+	struct vm *const *mine;
+	size_t n = vm_owner_range(d, uid, &mine);
 	uint64_t sum = 0;
 
-	for (const struct vm *vm = d->vms; vm; vm = vm->next)
-		if (vm->owner == uid)
-			sum += vm->mapped_bytes + vm->vmm_memlock;
+	for (size_t i = 0; i < n; i++)
+		sum += mine[i]->mapped_bytes + mine[i]->vmm_memlock;
 	return sum;
 }
 
@@ -142,22 +143,21 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 				 (unsigned int)peer->uid,
 				 d->config->path ? d->config->path : CONFIG_DEFAULT_PATH);
 	}
-	for (vm = d->vms; vm; vm = vm->next)
-		if (vm->owner == peer->uid && strcmp(vm->name, name) == 0)
-			return error_set(error, VIOMMU_ERROR_BUSY, "you already have a VM named %s (%s)",
-					 name, vm->path);
+	vm = vm_by_owner_name(d, peer->uid, name);
+	if (vm)
+		return error_set(error, VIOMMU_ERROR_BUSY, "you already have a VM named %s (%s)",
+				 name, vm->path);
 	if (!d->has_iommufd)
 		return error_set(error, VIOMMU_ERROR_NOT_SUPPORTED,
 				 "this kernel has no /dev/iommu (CONFIG_IOMMUFD)");
-	unsigned int owned = 0;
+	struct vm *const *mine;
+	size_t owned = vm_owner_range(d, peer->uid, &mine);
 
-	for (vm = d->vms; vm; vm = vm->next)
-		owned += vm->owner == peer->uid;
 	if (owned >= d->config->quota_vms) {
 		log_notice("AUDIT quota-refused uid=%u pid=%d limit=quota_vms_per_uid(%u) what=CreateVm",
 			   (unsigned int)peer->uid, (int)peer->pid, d->config->quota_vms);
 		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
-				 "uid %u has %u VMs, the quota_vms_per_uid limit",
+				 "uid %u has %zu VMs, the quota_vms_per_uid limit",
 				 (unsigned int)peer->uid, owned);
 	}
 
