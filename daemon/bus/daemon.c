@@ -295,15 +295,13 @@ int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error)
 
 void daemon_update_status(struct daemon *d)
 {
-	unsigned int vms = 0, devices = 0, attached = 0;
+	unsigned int devices = 0, attached = 0;
 
-	for (struct vm *vm = d->vms; vm; vm = vm->next)
-		vms++;
 	for (struct device *dev = d->devices; dev; dev = dev->next) {
 		devices += dev->present;
 		attached += dev->vm != NULL;
 	}
-	sd_notifyf(0, "STATUS=%u VMs, %u of %u devices attached", vms, attached, devices);
+	sd_notifyf(0, "STATUS=%zu VMs, %u of %u devices attached", d->nvm_index, attached, devices);
 }
 
 void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device)

@@ -55,7 +55,7 @@ static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfa
 	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX) {
 		q->pending[q->npending++] = f->cookie;
 		/* A restart must still answer it: written soon, not per fault. */
-		vm->state_dirty = true;
+		vm_mark_dirty(vm);
 		model_changed_soon(vm->daemon);
 	}
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */

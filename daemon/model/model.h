@@ -175,7 +175,7 @@ struct vm {
 	bool shared;  /* the iommufd was handed out: our state covers only our own work */
 	bool nesting; /* the parent is a nesting parent */
 	bool parent_mock; /* the parent belongs to the selftest IOMMU, not a real one */
-	bool state_dirty; /* its state file is rewritten at the next write */
+	bool state_dirty; /* its state file is rewritten at the next write (vm_mark_dirty) */
 	/* context-mark.c: proves after a restart that a stored iommufd is ours. */
 	uint32_t mark_ioas_id;
 	uint64_t mark_iova;
@@ -255,6 +255,11 @@ struct daemon {
 	struct vm *vms;		 /* in ID order (vm-index.c) */
 	struct vm **vm_index;	 /* the same, sorted by ID */
 	struct vm **vm_owner_index; /* the same, sorted by owner, then name */
+	/* The VMs marked dirty since the last write, so that a write costs what
+	 * changed; dirty_overflow: the list is incomplete, look at every VM. */
+	unsigned int *dirty_vms;
+	size_t ndirty_vms, dirty_vms_cap;
+	bool dirty_overflow;
 	size_t nvm_index, vm_index_cap;
 	unsigned int next_vm_id;
 	bool has_iommufd;
@@ -413,6 +418,10 @@ int vm_open_device_fd(struct vm *vm, struct device *dev, const struct server_pee
  * connection of its holds it (holder_connected). */
 int vm_claim(struct vm *vm, const struct server_peer *caller, bool holder_connected,
 	     struct verror *error);
+/* Its saved state is stale: written at the next state write. */
+void vm_mark_dirty(struct vm *vm);
+/* Every VM is: the list of dirty VMs is dropped. */
+void vm_mark_all_dirty(struct daemon *d);
 /* QuotaExceeded (and an audit log line) when the VM holds quota_objects_per_vm objects. */
 int vm_check_object_quota(struct vm *vm, const char *what, struct verror *error);
 /* The bytes the VMs of uid have mapped through MapMemory: the pinned-bytes ledger. */

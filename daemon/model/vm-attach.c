@@ -125,7 +125,7 @@ static void vm_device_on_request(evutil_socket_t fd, short events, void *arg)
 		return;
 	log_warning("VM %s: the kernel asks for %s back; detaching it", vm->name, dev->name);
 	vm_device_force_release(vm, vd);
-	vm->state_dirty = true;
+	vm_mark_dirty(vm);
 	model_changed(vm->daemon);
 }
 

@@ -172,4 +172,7 @@ void vm_index_free(struct daemon *d)
 	free(d->vm_owner_index);
 	d->vm_index = d->vm_owner_index = NULL;
 	d->nvm_index = d->vm_index_cap = 0;
+	free(d->dirty_vms);
+	d->dirty_vms = NULL;
+	d->ndirty_vms = d->dirty_vms_cap = 0;
 }

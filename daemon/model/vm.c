@@ -224,7 +224,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		}
 	}
 	vm_fd_store(vm, "iommufd", vm->iommufd);
-	vm->state_dirty = true;
+	vm_mark_dirty(vm);
 	vm_index_link(d, vm);
 	log_info("VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
 		 (unsigned int)vm->owner, vm->peer_id, broker ? "broker" : "managed");
@@ -325,4 +325,40 @@ int vm_claim(struct vm *vm, const struct server_peer *caller, bool holder_connec
 	}
 	audit_peer(caller, "claim", vm->name, NULL);
 	return 0;
+}
+
+void vm_mark_dirty(struct vm *vm)
+{
+	struct daemon *d = vm->daemon;
+
+	if (vm->state_dirty)
+		return;
+	vm->state_dirty = true;
+	if (d->dirty_overflow)
+		return;
+	/* Nobody writes (no state file): the list stays as long as the VMs. */
+	if (d->ndirty_vms > d->nvm_index + 16) {
+		d->ndirty_vms = 0;
+		d->dirty_overflow = true;
+		return;
+	}
+	if (d->ndirty_vms == d->dirty_vms_cap) {
+		size_t cap = d->dirty_vms_cap ? 2 * d->dirty_vms_cap : 16;
+		unsigned int *grown = realloc(d->dirty_vms, cap * sizeof(*grown));
+
+		if (!grown) {
+			d->dirty_overflow = true; /* the next write looks at every VM */
+			return;
+		}
+		d->dirty_vms = grown;
+		d->dirty_vms_cap = cap;
+	}
+	d->dirty_vms[d->ndirty_vms++] = vm->id;
+}
+
+void vm_mark_all_dirty(struct daemon *d)
+{
+	for (struct vm *vm = d->vms; vm; vm = vm->next)
+		vm->state_dirty = true;
+	d->dirty_overflow = true;
 }

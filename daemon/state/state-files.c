@@ -106,13 +106,12 @@ int state_file_replace(struct daemon *d, const char *path, const char *text)
 
 void state_mark_dirty(struct vm *vm)
 {
-	vm->state_dirty = true;
+	vm_mark_dirty(vm);
 }
 
 void state_mark_all_dirty(struct daemon *d)
 {
-	for (struct vm *vm = d->vms; vm; vm = vm->next)
-		vm->state_dirty = true;
+	vm_mark_all_dirty(d);
 	free(d->state_manifest);
 	d->state_manifest = NULL;
 }
@@ -185,9 +184,23 @@ int state_write(struct daemon *d)
 	 * yet. Except over a version 1 file, which holds the VMs itself: it is
 	 * replaced only once every VM has its own file. */
 	q = d->state_legacy ? 0 : write_manifest(d);
-	for (struct vm *vm = d->vms; r == 0 && vm; vm = vm->next)
-		if (vm->state_dirty)
-			r = write_vm(d, dir, vm);
+	if (d->dirty_overflow) {
+		for (struct vm *vm = d->vms; r == 0 && vm; vm = vm->next)
+			if (vm->state_dirty)
+				r = write_vm(d, dir, vm);
+	} else {
+		for (size_t i = 0; r == 0 && i < d->ndirty_vms; i++) {
+			struct vm *vm = vm_by_id(d, d->dirty_vms[i]);
+
+			/* Gone since: its file goes with state_gone. */
+			if (vm && vm->state_dirty)
+				r = write_vm(d, dir, vm);
+		}
+	}
+	if (r == 0) {
+		d->ndirty_vms = 0;
+		d->dirty_overflow = false;
+	}
 	if (d->state_legacy && r == 0) {
 		q = write_manifest(d);
 		d->state_legacy = q < 0;
@@ -440,10 +453,8 @@ int state_files_resync(struct daemon *d)
 	vms_dir(d, dir, sizeof(dir));
 	r = list_vm_files(dir, &ids, &n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		bool known = false;
+		bool known = vm_by_id(d, ids[i]) != NULL;
 
-		for (struct vm *vm = d->vms; vm && !known; vm = vm->next)
-			known = vm->id == ids[i];
 		snprintf(path, sizeof(path), "%s/" VM_FILE_FMT, dir, ids[i]);
 		if (!known && unlink(path) < 0 && errno != ENOENT)
 			r = -errno;
