@@ -41,9 +41,7 @@ int vm_method_attach_devices(sd_bus_message *m, void *userdata, sd_bus_error *er
 	if (r < 0)
 		return r;
 	r = vm_attach_devices(vm, devs, n, &peer, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 /* Reads a(ot) into entries; every device must be attached to the VM. */

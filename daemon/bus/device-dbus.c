@@ -122,9 +122,7 @@ static int device_method_rebind(sd_bus_message *m, struct device *dev, bool bind
 		return r;
 	r = bind ? device_bind_vfio(dev->daemon, dev, &peer, &e)
 		 : device_unbind_vfio(dev->daemon, dev, &peer, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_bind_vfio(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -103,9 +103,7 @@ static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	r = domain_attach_device(userdata, vd, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -117,9 +115,7 @@ static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	r = domain_detach_device(userdata, vd, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -138,9 +134,7 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 	struct verror e = VERROR_INIT;
 	int r = domain_destroy_checked(userdata, &e);
 
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 const sd_bus_vtable domain_vtable[] = {

@@ -19,6 +19,10 @@ int errors_register(void);
  * failed sd-bus call) is left to sd-bus. Returns r. */
 int bus_error(sd_bus_error *ret, const struct verror *e, int r);
 
+/* The reply of a method that returns nothing: e's error when r < 0 (as
+ * bus_error()), else an empty method return. */
+int bus_reply_empty(sd_bus_message *m, sd_bus_error *ret, const struct verror *e, int r);
+
 /* The same as error_set(), error_kernel() and error_errno() for a reply. */
 int bus_error_set(sd_bus_error *error, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -64,9 +64,7 @@ static int method_respond_fault(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (r < 0)
 		return r;
 	r = fault_queue_respond(userdata, cookie, code, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -74,9 +72,7 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 	struct verror e = VERROR_INIT;
 	int r = fault_queue_destroy_checked(userdata, &e);
 
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 const sd_bus_vtable fault_queue_vtable[] = {

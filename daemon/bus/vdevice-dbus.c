@@ -28,9 +28,7 @@ static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error
 	struct verror e = VERROR_INIT;
 	int r = vdevice_destroy_checked(userdata, &e);
 
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 const sd_bus_vtable vdevice_vtable[] = {

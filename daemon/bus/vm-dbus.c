@@ -150,9 +150,7 @@ static int method_map_memory(sd_bus_message *m, void *userdata, sd_bus_error *er
 	if (r < 0)
 		return r;
 	r = vm_map_memory(vm, memfd, offset, length, iova, flags, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_unmap_memory(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -203,9 +201,7 @@ static int method_allow_iovas(sd_bus_message *m, void *userdata, sd_bus_error *e
 	if (r < 0)
 		return r;
 	r = vm_allow_iovas(vm, ranges, count, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int vm_device_arg(struct vm *vm, sd_bus_message *m, struct device **out,
@@ -238,9 +234,7 @@ static int method_attach_device(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (r < 0)
 		return r;
 	r = vm_attach_device(vm, dev, &options, &peer, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -253,9 +247,7 @@ static int method_detach_device(sd_bus_message *m, void *userdata, sd_bus_error 
 	if (r < 0)
 		return r;
 	r = vm_detach_device(vm, dev, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_create_viommu(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -367,9 +359,7 @@ static int method_claim(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	r = vm_claim(vm, &peer, server_peer_bus(vm->daemon->server, vm->peer_id) != NULL, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error)

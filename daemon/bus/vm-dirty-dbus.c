@@ -13,9 +13,7 @@ int vm_method_set_dirty_tracking(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r < 0)
 		return r;
 	r = vm_set_dirty_tracking(userdata, enable, &e);
-	if (r < 0)
-		return bus_error(error, &e, r);
-	return sd_bus_reply_method_return(m, NULL);
+	return bus_reply_empty(m, error, &e, r);
 }
 
 int vm_method_read_dirty_bitmap(sd_bus_message *m, void *userdata, sd_bus_error *error)

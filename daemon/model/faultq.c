@@ -10,11 +10,9 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -161,16 +159,12 @@ int fault_queue_open(struct vm *vm, bool relay, struct fault_queue **out, int *o
 		return 0;
 	}
 	q->fd = fd;
-	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->notify_fd < 0 || fault_queue_watch(q) < 0) {
+	r = relay_counter_open(&q->notify_fd, out_fd);
+	if (r >= 0 && (r = fault_queue_watch(q)) < 0)
+		close(*out_fd);
+	if (r < 0) {
 		fault_queue_destroy(q, true);
-		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the fault queue");
-	}
-	*out_fd = fcntl(q->notify_fd, F_DUPFD_CLOEXEC, 3);
-	if (*out_fd < 0) {
-		r = -errno;
-		fault_queue_destroy(q, true);
-		return error_errno(error, r, "cannot hand out the fault counter");
+		return error_errno(error, r, "cannot relay the fault queue");
 	}
 	vm_fd_store_queue(vm, "faultq", q->kernel_id, q->fd, q->notify_fd, true);
 	return 0;

@@ -537,6 +537,9 @@ void device_iommu_name(struct daemon *d, const struct device *dev, char *buf, si
 int veventq_open(struct viommu *v, uint32_t type, uint32_t depth, bool relay, int *out_fd,
 		 struct verror *error);
 void veventq_destroy(struct veventq *q);
+/* A relayed queue's counter: an eventfd the daemon counts on (*notify_fd)
+ * and a copy of it for the VMM (*out_fd). Event and fault queues use it. */
+int relay_counter_open(int *notify_fd, int *out_fd);
 /* Relays from q->fd (adopted after a restart too). */
 int veventq_watch(struct veventq *q);
 

@@ -109,6 +109,22 @@ static void veventq_on_readable(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+int relay_counter_open(int *notify_fd, int *out_fd)
+{
+	int r;
+
+	*notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*notify_fd < 0)
+		return -errno;
+	*out_fd = fcntl(*notify_fd, F_DUPFD_CLOEXEC, 3);
+	if (*out_fd >= 0)
+		return 0;
+	r = -errno;
+	close(*notify_fd);
+	*notify_fd = -1;
+	return r;
+}
+
 int veventq_watch(struct veventq *q)
 {
 	q->event = event_new(q->viommu->vm->daemon->base, q->fd, EV_READ | EV_PERSIST,
@@ -188,16 +204,12 @@ int veventq_open(struct viommu *v, uint32_t type, uint32_t depth, bool relay, in
 		return 0;
 	}
 	q->fd = fd;
-	q->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->notify_fd < 0 || veventq_watch(q) < 0) {
+	r = relay_counter_open(&q->notify_fd, out_fd);
+	if (r >= 0 && (r = veventq_watch(q)) < 0)
+		close(*out_fd);
+	if (r < 0) {
 		veventq_destroy(q);
-		return error_set(error, VIOMMU_ERROR_KERNEL, "cannot watch the event queue");
-	}
-	*out_fd = fcntl(q->notify_fd, F_DUPFD_CLOEXEC, 3);
-	if (*out_fd < 0) {
-		r = -errno;
-		veventq_destroy(q);
-		return error_errno(error, r, "cannot hand out the event counter");
+		return error_errno(error, r, "cannot relay the event queue");
 	}
 	vm_fd_store_queue(v->vm, "eventq", q->kernel_id, q->fd, q->notify_fd, true);
 	return 0;
