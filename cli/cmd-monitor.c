@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * viommuctl monitor: one line per DeviceAdded/DeviceRemoved signal of the
- * Manager, as it comes, until SIGINT or SIGTERM. The signals are taken
- * through a signalfd so that they cannot slip in between two polls.
+ * Manager and per InterfacesAdded/InterfacesRemoved of the ObjectManager at
+ * /org/viommu1 (devices, and the caller's VMs with their objects), as it
+ * comes, until SIGINT or SIGTERM. The process's signals are taken through a
+ * signalfd so that they cannot slip in between two polls.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -20,25 +23,64 @@ static const struct out_column signal_columns[] = {
 	{ "signal", "SIGNAL" },
 	{ "device", "DEVICE" },
 	{ "path", "PATH" },
+	{ "interface", "INTERFACE" },
 };
+
+static void print_row(struct ctl *c, const char *member, const char *path, const char *iface)
+{
+	/* The DEVICE column names devices only. */
+	char *name = strncmp(path, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX "/")) == 0
+			     ? device_name_from_path(path)
+			     : NULL;
+
+	out_row(c->out, (struct out_value[]){
+		OV_STR(member),
+		OV_STR(name ? name : ""),
+		OV_STR(path),
+		OV_STR(iface),
+	});
+	free(name);
+}
+
+/* InterfacesAdded (o, a{sa{sv}}) or InterfacesRemoved (o, as): a row per interface. */
+static int on_object_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct ctl *c = userdata;
+	const char *member = sd_bus_message_get_member(m), *path = NULL, *iface;
+	bool added;
+
+	if (!member || (strcmp(member, "InterfacesAdded") != 0 &&
+			strcmp(member, "InterfacesRemoved") != 0))
+		return 0;
+	added = strcmp(member, "InterfacesAdded") == 0;
+	if (sd_bus_message_read(m, "o", &path) < 0 ||
+	    sd_bus_message_enter_container(m, 'a', added ? "{sa{sv}}" : "s") < 0)
+		return 0; /* not what the API promises: ignore it */
+	for (;;) {
+		if (added) {
+			if (sd_bus_message_enter_container(m, 'e', "sa{sv}") <= 0 ||
+			    sd_bus_message_read(m, "s", &iface) < 0 ||
+			    sd_bus_message_skip(m, "a{sv}") < 0 ||
+			    sd_bus_message_exit_container(m) < 0)
+				break;
+		} else if (sd_bus_message_read(m, "s", &iface) <= 0) {
+			break;
+		}
+		print_row(c, member, path, iface);
+	}
+	return 0;
+}
 
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct ctl *c = userdata;
 	const char *member = sd_bus_message_get_member(m), *path = NULL;
-	char *name;
 
 	if (!member || (strcmp(member, "DeviceAdded") != 0 && strcmp(member, "DeviceRemoved") != 0))
 		return 0;
 	if (sd_bus_message_read(m, "o", &path) < 0)
 		return 0; /* not what the API promises: ignore it */
-	name = device_name_from_path(path);
-	out_row(c->out, (struct out_value[]){
-		OV_STR(member),
-		OV_STR(name ? name : ""),
-		OV_STR(path),
-	});
-	free(name);
+	print_row(c, member, path, VIOMMU_IFACE_DEVICE);
 	return 0;
 }
 
@@ -78,9 +120,9 @@ static int loop(struct ctl *c, int sfd)
 
 int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
-	sd_bus_slot *slot = NULL;
+	sd_bus_slot *slot = NULL, *objects_slot = NULL;
 	sigset_t mask;
-	char match[256];
+	char match[256], objects_match[256];
 	int sfd, r;
 
 	sigemptyset(&mask);
@@ -97,15 +139,35 @@ int cmd_monitor(struct ctl *c, int argc, char **argv)
 		 "type='signal',%s%s%sinterface='" VIOMMU_IFACE_MANAGER "',path='" VIOMMU_ROOT_PATH "'",
 		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
 		 c->destination ? "'," : "");
+	snprintf(objects_match, sizeof(objects_match),
+		 "type='signal',%s%s%sinterface='org.freedesktop.DBus.ObjectManager',path='"
+		 VIOMMU_ROOT_PATH "'",
+		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
+		 c->destination ? "'," : "");
 	r = sd_bus_add_match(c->bus, &slot, match, on_signal, c);
+	if (r >= 0)
+		r = sd_bus_add_match(c->bus, &objects_slot, objects_match, on_object_signal, c);
 	if (r < 0) {
+		sd_bus_slot_unref(slot);
 		close(sfd);
 		return bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot subscribe: %s", strerror(-r));
+	}
+	/* A system-bus client is told of its VMs' objects once the daemon knows
+	 * who it is, which it learns from a call. */
+	r = sd_bus_call_method(c->bus, c->destination, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,
+			       "ListVms", NULL, NULL, "");
+	if (r < 0) {
+		sd_bus_slot_unref(objects_slot);
+		sd_bus_slot_unref(slot);
+		close(sfd);
+		return bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot reach viommud: %s",
+				     strerror(-r));
 	}
 	out_table_begin(c->out, NULL, NULL, signal_columns,
 			sizeof(signal_columns) / sizeof(signal_columns[0]), OUT_TABLE_STREAM);
 	r = loop(c, sfd);
 	out_table_end(c->out);
+	sd_bus_slot_unref(objects_slot);
 	sd_bus_slot_unref(slot);
 	close(sfd);
 	return r;

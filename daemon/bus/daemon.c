@@ -81,6 +81,8 @@ static void daemon_on_model_changed(struct daemon *d)
 
 /* The layers above the model: the bus (signals, STATUS=) and the state files. */
 static const struct model_hooks daemon_model_hooks = {
+	.object_added = object_signal_added,
+	.object_removed = object_signal_removed,
 	.vm_property_changed = vm_property_changed,
 	.device_signal = daemon_emit_device_signal,
 	.vm_gone = state_vm_gone,
@@ -203,6 +205,8 @@ static int daemon_register_objects(sd_bus *bus, struct daemon *d)
 
 	r = sd_bus_add_object_vtable(bus, NULL, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,
 				     manager_vtable, d);
+	if (r >= 0)
+		r = sd_bus_add_object_manager(bus, NULL, VIOMMU_ROOT_PATH);
 	/* Before any handler: the per-message limits, then the intent of a
 	 * call that changes state (sd-bus runs the newest filter first). */
 	if (r >= 0)

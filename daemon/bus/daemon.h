@@ -41,6 +41,13 @@ int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error)
 /* An audit record of what the sender of m did. */
 void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device);
 
+/* objects-dbus.c: InterfacesAdded and InterfacesRemoved of the ObjectManager
+ * at /org/viommu1 (a VM's objects to its owner alone, devices to everyone). */
+void object_signal_added(struct daemon *d, struct vm *vm, enum model_object kind,
+			 const char *path, void *object);
+void object_signal_removed(struct daemon *d, struct vm *vm, enum model_object kind,
+			   const char *path);
+
 /* vm-dbus.c: PropertiesChanged of one Vm property, to the owner alone. */
 void vm_property_changed(struct vm *vm, const char *property);
 

@@ -474,25 +474,57 @@ int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **f
 	return 1;
 }
 
+/* Appends a copy of path to *list (n entries, NULL-terminated, cap slots). */
+static int nodes_push(char ***list, size_t *n, size_t *cap, const char *path)
+{
+	if (*n + 1 >= *cap) {
+		size_t grown_cap = *cap ? 2 * *cap : 64;
+		char **grown = realloc(*list, grown_cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		*list = grown;
+		*cap = grown_cap;
+	}
+	(*list)[*n] = strdup(path);
+	if (!(*list)[*n])
+		return -ENOMEM;
+	(*list)[++*n] = NULL;
+	return 0;
+}
+
+/* Every VM the caller may see, and the objects of each (introspection and
+ * GetManagedObjects list them). */
 int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error)
 {
 	struct daemon *d = ud;
-	size_t n = 0, i = 0;
-	char **list;
+	size_t n = 0, cap = 0;
+	char **list = NULL;
+	int r = 0;
 
-	for (struct vm *vm = d->vms; vm; vm = vm->next)
-		n++;
-	list = calloc(n + 1, sizeof(*list));
-	if (!list)
-		return -ENOMEM;
-	for (struct vm *vm = d->vms; vm; vm = vm->next) {
+	for (struct vm *vm = d->vms; r == 0 && vm; vm = vm->next) {
 		if (!vm_visible_now(bus, vm))
 			continue;
-		list[i] = strdup(vm->path);
-		if (!list[i++]) {
-			strv_free(list);
-			return -ENOMEM;
+		r = nodes_push(&list, &n, &cap, vm->path);
+		for (struct viommu *v = vm->viommus; r == 0 && v; v = v->next) {
+			r = nodes_push(&list, &n, &cap, v->path);
+			for (struct hw_queue *q = v->hw_queues; r == 0 && q; q = q->next)
+				r = nodes_push(&list, &n, &cap, q->path);
 		}
+		for (struct domain *dom = vm->domains; r == 0 && dom; dom = dom->next)
+			r = nodes_push(&list, &n, &cap, dom->path);
+		for (struct vdevice *v = vm->vdevices; r == 0 && v; v = v->next)
+			r = nodes_push(&list, &n, &cap, v->path);
+		for (struct fault_queue *q = vm->fault_queues; r == 0 && q; q = q->next)
+			r = nodes_push(&list, &n, &cap, q->path);
+	}
+	if (r == 0 && !list) {
+		list = calloc(1, sizeof(*list)); /* none: an empty list */
+		r = list ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		strv_free(list);
+		return r;
 	}
 	*nodes = list;
 	return 0;

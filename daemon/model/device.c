@@ -91,6 +91,7 @@ static void device_remove(struct daemon *d, struct device *dev)
 			break;
 		}
 	}
+	model_object_removed(d, NULL, MODEL_DEVICE, dev->path);
 	model_device_signal(d, "DeviceRemoved", dev);
 	free(dev);
 }
@@ -110,6 +111,7 @@ static int device_scan_pci(struct daemon *d)
 			dev->present = false;
 	for (size_t i = 0; i < count; i++) {
 		struct device *dev;
+		bool added = false;
 
 		/* Only devices behind an IOMMU can be assigned at all. */
 		if (list[i].iommu_group == PCI_NO_GROUP)
@@ -121,12 +123,16 @@ static int device_scan_pci(struct daemon *d)
 				free(list);
 				return -ENOMEM;
 			}
-			model_device_signal(d, "DeviceAdded", dev);
+			added = true;
 		}
 		dev->present = true;
 		dev->pci = list[i];
 		if (!dev->hw_info_from_kernel)
 			device_read_sysfs_caps(d, dev);
+		if (added) {
+			model_device_signal(d, "DeviceAdded", dev);
+			model_object_added(d, NULL, MODEL_DEVICE, dev->path, dev);
+		}
 	}
 	free(list);
 	for (struct device *dev = d->devices, *next; dev; dev = next) {
@@ -151,6 +157,7 @@ static int device_scan_mock(struct daemon *d)
 			if (!dev)
 				return -ENOMEM;
 			model_device_signal(d, "DeviceAdded", dev);
+			model_object_added(d, NULL, MODEL_DEVICE, dev->path, dev);
 		}
 	}
 	for (struct device *dev = d->devices, *next; dev; dev = next) {

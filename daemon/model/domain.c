@@ -101,6 +101,7 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	for (tail = &vm->domains; *tail; tail = &(*tail)->next)
 		;
 	*tail = dom;
+	model_object_added(vm->daemon, vm, MODEL_DOMAIN, dom->path, dom);
 	*out = dom;
 	return 0;
 }
@@ -116,6 +117,7 @@ int domain_destroy(struct domain *dom, bool force)
 		if (!force)
 			return r;
 	}
+	model_object_removed(vm->daemon, vm, MODEL_DOMAIN, dom->path);
 	for (struct domain **p = &vm->domains; *p; p = &(*p)->next) {
 		if (*p == dom) {
 			*p = dom->next;

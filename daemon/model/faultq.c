@@ -107,6 +107,7 @@ int fault_queue_destroy(struct fault_queue *q, bool force)
 	if (r < 0 && r != -ENOENT && r != -EBUSY)
 		log_warning("VM %s: cannot destroy fault queue %u: %s", vm->name, q->kernel_id,
 			    strerror(-r));
+	model_object_removed(vm->daemon, vm, MODEL_FAULT_QUEUE, q->path);
 	for (struct fault_queue **p = &vm->fault_queues; *p; p = &(*p)->next) {
 		if (*p == q) {
 			*p = q->next;
@@ -153,6 +154,7 @@ int fault_queue_open(struct vm *vm, bool relay, struct fault_queue **out, int *o
 		 vm->next_object++);
 	q->next = vm->fault_queues;
 	vm->fault_queues = q;
+	model_object_added(vm->daemon, vm, MODEL_FAULT_QUEUE, q->path, q);
 	*out = q;
 	if (!relay) {
 		*out_fd = fd; /* the VMM's copy, once sent, is the only one */

@@ -45,6 +45,7 @@ int hw_queue_destroy(struct hw_queue *q, bool force)
 		if (!force)
 			return r;
 	}
+	model_object_removed(v->vm->daemon, v->vm, MODEL_HW_QUEUE, q->path);
 	for (struct hw_queue **p = &v->hw_queues; *p; p = &(*p)->next) {
 		if (*p == q) {
 			*p = q->next;
@@ -108,6 +109,7 @@ int hw_queue_alloc(struct viommu *v, uint32_t type, uint32_t index, uint64_t bas
 		 vm->next_object++);
 	q->next = v->hw_queues;
 	v->hw_queues = q;
+	model_object_added(vm->daemon, vm, MODEL_HW_QUEUE, q->path, q);
 	log_info("VM %s: HW queue %u (kernel ID %u) at 0x%llx, %llu bytes", vm->name, index,
 		 q->kernel_id, (unsigned long long)base, (unsigned long long)length);
 	*out = q;

@@ -218,8 +218,25 @@ struct state_intent {
 	uint64_t iova, length;
 };
 
+/* The kinds of objects the model has, each with a path of its own. */
+enum model_object {
+	MODEL_DEVICE,
+	MODEL_VM,
+	MODEL_VIOMMU,
+	MODEL_DOMAIN,
+	MODEL_VDEVICE,
+	MODEL_HW_QUEUE,
+	MODEL_FAULT_QUEUE,
+};
+
 /* What the model tells the layers above it (the bus, the state files). */
 struct model_hooks {
+	/* An object of vm (NULL: a device of the inventory) was made, or is
+	 * about to go (path still valid). */
+	void (*object_added)(struct daemon *d, struct vm *vm, enum model_object kind,
+			     const char *path, void *object);
+	void (*object_removed)(struct daemon *d, struct vm *vm, enum model_object kind,
+			       const char *path);
 	/* A Vm property changed: ParentId, Nesting, DirtyTrackingEnabled, VmmPid. */
 	void (*vm_property_changed)(struct vm *vm, const char *property);
 	/* A device appeared ("DeviceAdded") or went ("DeviceRemoved"). */
@@ -292,6 +309,20 @@ static inline void model_vm_property_changed(struct vm *vm, const char *property
 {
 	if (vm->daemon->hooks && vm->daemon->hooks->vm_property_changed)
 		vm->daemon->hooks->vm_property_changed(vm, property);
+}
+
+static inline void model_object_added(struct daemon *d, struct vm *vm, enum model_object kind,
+				      const char *path, void *object)
+{
+	if (d->hooks && d->hooks->object_added)
+		d->hooks->object_added(d, vm, kind, path, object);
+}
+
+static inline void model_object_removed(struct daemon *d, struct vm *vm, enum model_object kind,
+					const char *path)
+{
+	if (d->hooks && d->hooks->object_removed)
+		d->hooks->object_removed(d, vm, kind, path);
 }
 
 static inline void model_device_signal(struct daemon *d, const char *member,

@@ -20,6 +20,7 @@ int vdevice_destroy(struct vdevice *vdev, bool force)
 		if (!force)
 			return r;
 	}
+	model_object_removed(vm->daemon, vm, MODEL_VDEVICE, vdev->path);
 	for (struct vdevice **p = &vm->vdevices; *p; p = &(*p)->next) {
 		if (*p == vdev) {
 			*p = vdev->next;
@@ -72,6 +73,7 @@ int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struc
 	for (tail = &vm->vdevices; *tail; tail = &(*tail)->next)
 		;
 	*tail = vdev;
+	model_object_added(vm->daemon, vm, MODEL_VDEVICE, vdev->path, vdev);
 	*out = vdev;
 	return 0;
 }

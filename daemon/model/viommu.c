@@ -126,6 +126,7 @@ int viommu_create(struct vm *vm, const char *type, const void *in_data, size_t d
 	*tail = viommu;
 	log_info("VM %s: vIOMMU %s (%s, kernel ID %u) on parent %u", vm->name, viommu->path,
 		 vendor->name, viommu->kernel_id, vm->parent_id);
+	model_object_added(vm->daemon, vm, MODEL_VIOMMU, viommu->path, viommu);
 	*out = viommu;
 	return 0;
 }
@@ -147,6 +148,7 @@ int viommu_destroy(struct viommu *viommu, bool force)
 		if (!force)
 			return r;
 	}
+	model_object_removed(vm->daemon, vm, MODEL_VIOMMU, viommu->path);
 	for (struct viommu **p = &vm->viommus; *p; p = &(*p)->next) {
 		if (*p == viommu) {
 			*p = viommu->next;

@@ -226,6 +226,7 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	vm_fd_store(vm, "iommufd", vm->iommufd);
 	vm_mark_dirty(vm);
 	vm_index_link(d, vm);
+	model_object_added(d, vm, MODEL_VM, vm->path, vm);
 	log_info("VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
 		 (unsigned int)vm->owner, vm->peer_id, broker ? "broker" : "managed");
 	model_usage_changed(d);
@@ -275,6 +276,7 @@ void vm_free(struct vm *vm)
 {
 	struct daemon *d = vm->daemon;
 
+	model_object_removed(d, vm, MODEL_VM, vm->path);
 	model_vm_gone(d, vm->id);
 	vm_index_unlink(d, vm);
 	while (vm->mappings) {

@@ -249,6 +249,23 @@ void server_foreach_bus(struct server *server, void (*fn)(sd_bus *bus, void *ud)
 	}
 }
 
+void server_foreach_peer(struct server *server,
+			 void (*fn)(sd_bus *bus, const struct server_peer *peer, void *ud), void *ud)
+{
+	struct server_conn *conn, *next;
+
+	if (server->system) {
+		for (struct system_peer *p = server->system_peers; p; p = p->next)
+			fn(server->system->bus, &p->peer, ud);
+		bus_loop_kick(server->system->loop);
+	}
+	for (conn = server->conns; conn; conn = next) {
+		next = conn->next;
+		fn(conn->bus, &conn->peer, ud);
+		bus_loop_kick(conn->loop);
+	}
+}
+
 sd_bus *server_peer_bus(struct server *server, const char *peer_id)
 {
 	struct server_conn *conn;

@@ -84,6 +84,11 @@ int server_peer_pidfd(sd_bus_message *m, int *ret_fd);
 /* Calls fn for every live connection (to emit a signal on each). What fn
  * sends is flushed from the loop afterwards. */
 void server_foreach_bus(struct server *server, void (*fn)(sd_bus *bus, void *ud), void *ud);
+/* Calls fn for every peer the server knows: each private-socket connection,
+ * and each system-bus client server_peer() has answered for (a unicast to
+ * peer->id reaches it there). */
+void server_foreach_peer(struct server *server,
+			 void (*fn)(sd_bus *bus, const struct server_peer *peer, void *ud), void *ud);
 
 /* The connection a peer id names, for unicast signals; NULL when gone. What
  * the caller sends on it before returning to the loop is flushed from it. */

@@ -351,17 +351,22 @@ wait_line "$dir/viommud.log" "connected \\(pid $mon_json " &&
 	wait_line "$dir/viommud.log" "connected \\(pid $mon_text "
 sed -i 's/"mock_devices": 2/"mock_devices": 3/' "$conf"
 kill -HUP "$VIOMMUD_PID"
-if wait_line "$tmp/mon.txt" '^DeviceAdded +selftest2 +/org/viommu1/device/selftest2$'; then
-	ok "monitor printed DeviceAdded selftest2"
+if wait_line "$tmp/mon.txt" \
+	'^DeviceAdded +selftest2 +/org/viommu1/device/selftest2 +org\.viommu1\.Device$' &&
+	wait_line "$tmp/mon.txt" \
+		'^InterfacesAdded +selftest2 +/org/viommu1/device/selftest2 +org\.viommu1\.Device$'; then
+	ok "monitor printed DeviceAdded and InterfacesAdded selftest2"
 else
-	not_ok "monitor printed DeviceAdded selftest2" "$tmp/mon.txt" "$tmp/mon-text.err"
+	not_ok "monitor printed DeviceAdded and InterfacesAdded selftest2" "$tmp/mon.txt" \
+		"$tmp/mon-text.err"
 fi
 sed -i 's/"mock_devices": 3/"mock_devices": 2/' "$conf"
 kill -HUP "$VIOMMUD_PID"
-if wait_line "$tmp/mon.txt" '^DeviceRemoved +selftest2 '; then
-	ok "monitor printed DeviceRemoved selftest2"
+if wait_line "$tmp/mon.txt" '^DeviceRemoved +selftest2 ' &&
+	wait_line "$tmp/mon.txt" '^InterfacesRemoved +selftest2 '; then
+	ok "monitor printed DeviceRemoved and InterfacesRemoved selftest2"
 else
-	not_ok "monitor printed DeviceRemoved selftest2" "$tmp/mon.txt"
+	not_ok "monitor printed DeviceRemoved and InterfacesRemoved selftest2" "$tmp/mon.txt"
 fi
 wait_line "$tmp/mon.json" 'DeviceRemoved'
 kill -INT "$mon_json"
@@ -380,8 +385,14 @@ if python3 -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 p = "/org/viommu1/device/selftest2"
-assert lines == [{"signal": "DeviceAdded", "device": "selftest2", "path": p},
-                 {"signal": "DeviceRemoved", "device": "selftest2", "path": p}], lines
+d = "org.viommu1.Device"
+mine = [l for l in lines if l["path"] == p]
+assert mine == [
+    {"signal": "DeviceAdded", "device": "selftest2", "path": p, "interface": d},
+    {"signal": "InterfacesAdded", "device": "selftest2", "path": p, "interface": d},
+    {"signal": "InterfacesRemoved", "device": "selftest2", "path": p, "interface": d},
+    {"signal": "DeviceRemoved", "device": "selftest2", "path": p, "interface": d}], mine
+
 ' "$tmp/mon.json" >"$tmp/py" 2>&1; then
 	ok "monitor --json: one object per signal, one per line"
 else
@@ -390,8 +401,21 @@ fi
 
 keys monitor "$tmp/mon.json"
 
-# --- vm destroy ---
+# --- vm destroy: a monitor (root may see every VM) hears its objects go ---
+"$ctl" monitor >"$tmp/mon-vm.txt" 2>"$tmp/mon-vm.err" &
+mon_vm=$!
+wait_line "$dir/viommud.log" "connected \\(pid $mon_vm "
 run 0 "vm destroy guest1 (--json is fine)" --json vm destroy guest1
+# (A VM's objects are no devices: "-" in the DEVICE column.)
+if wait_line "$tmp/mon-vm.txt" "^InterfacesRemoved +- +${vm//./\\.} +org\\.viommu1\\.Vm\$" &&
+	grep -Eq "^InterfacesRemoved +- +${vm}/viommu/[0-9]+ +org\\.viommu1\\.Viommu\$" "$tmp/mon-vm.txt"; then
+	ok "monitor printed InterfacesRemoved of the VM and its vIOMMU"
+else
+	not_ok "monitor printed InterfacesRemoved of the VM and its vIOMMU" "$tmp/mon-vm.txt" \
+		"$tmp/mon-vm.err"
+fi
+kill -TERM "$mon_vm"
+wait "$mon_vm"
 run 1 "vm show after destroy" vm show guest1
 has "$tmp/err" "destroyed VM is gone" 'org\.viommu1\.Error\.NotFound: no VM named "guest1"'
 run 1 "vm destroy by a stale path" vm destroy "$vm"

@@ -191,6 +191,7 @@ def policy(src, tmp, bus, daemon):
                  ('org.freedesktop.DBus.Properties.GetAll', 'string:org.viommu1.Manager'),
                  ('org.freedesktop.DBus.Properties.Get', 'string:org.viommu1.Manager',
                   'string:Version'),
+                 ('org.freedesktop.DBus.ObjectManager.GetManagedObjects',),
                  ('org.freedesktop.DBus.Introspectable.Introspect',),
                  ('org.freedesktop.DBus.Peer.Ping',)]
         # Wrong arguments on purpose: the bus decides before the daemon reads them.
