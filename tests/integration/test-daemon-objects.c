@@ -5,7 +5,8 @@
  * caller's VMs with their objects and properties; InterfacesAdded and
  * InterfacesRemoved follow a VM and a vIOMMU as they come and go, sent to the
  * owner (root here) and to no other user: a client running as uid 65534
- * sees neither the signals nor the VM in GetManagedObjects.
+ * sees neither the signals nor the VM in GetManagedObjects. Introspection
+ * lists each node's children (what busctl tree walks).
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -123,6 +124,25 @@ static int managed_objects(struct vc *c, char *buf, size_t size)
 	return r < 0 ? r : 0;
 }
 
+/* Whether the introspection XML of path holds text. */
+static bool introspect_has(struct vc *c, const char *path, const char *text)
+{
+	sd_bus_message *reply = NULL;
+	const char *xml = NULL;
+	bool has;
+
+	if (vc_call(c, path, "org.freedesktop.DBus.Introspectable", "Introspect", &reply, "") < 0 ||
+	    sd_bus_message_read(reply, "s", &xml) < 0) {
+		sd_bus_message_unref(reply);
+		return false;
+	}
+	has = strstr(xml, text) != NULL;
+	if (!has)
+		check_note("%s has no %s in:\n%s", path, text, xml);
+	sd_bus_message_unref(reply);
+	return has;
+}
+
 /* uid 65534: known to the daemon (it called), told of nothing of root's VM. */
 static int nobody(int ready_fd, int go_fd)
 {
@@ -208,6 +228,11 @@ static void test_object_manager(void)
 	CHECK(strstr(objs, want));
 	snprintf(want, sizeof(want), "%s " VIOMMU_IFACE_DEVICE "\n", dev);
 	CHECK(strstr(objs, want));
+
+	/* Introspection names each node's children: busctl tree walks them. */
+	CHECK(introspect_has(&c, VC_ROOT, "<node name=\"vm\"/>"));
+	CHECK(introspect_has(&c, VC_ROOT, "<node name=\"device\"/>"));
+	CHECK(introspect_has(&c, vm, "<node name=\"viommu/"));
 
 	/* The other user looks now, after both were made. */
 	CHECK(write(go[1], "g", 1) == 1);
