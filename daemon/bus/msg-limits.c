@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "log-event.h"
 #include "log.h"
 
 struct measure {
@@ -96,10 +97,11 @@ int message_limits_filter(sd_bus_message *m, void *userdata, sd_bus_error *error
 	const char *iface = sd_bus_message_get_interface(m), *member = sd_bus_message_get_member(m);
 
 	server_peer(m, &peer);
-	log_notice("AUDIT quota-refused uid=%d pid=%d peer=%s limit=%s(%llu) what=%s.%s got=%llu",
-		   (int)peer.uid, (int)peer.pid, peer.id[0] ? peer.id : "-", limit,
-		   (unsigned long long)max, iface ? iface : "-", member ? member : "-",
-		   (unsigned long long)got);
+	log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(peer.uid), .limit = limit),
+		  "AUDIT quota-refused uid=%d pid=%d peer=%s limit=%s(%llu) what=%s.%s got=%llu",
+		  (int)peer.uid, (int)peer.pid, peer.id[0] ? peer.id : "-", limit,
+		  (unsigned long long)max, iface ? iface : "-", member ? member : "-",
+		  (unsigned long long)got);
 	r = sd_bus_reply_method_errorf(m, VIOMMU_ERROR_QUOTA_EXCEEDED,
 				       "the message carries %llu %s, over the %s limit of %llu",
 				       (unsigned long long)got,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "log-event.h"
 #include "log.h"
 #include "options.h"
 #include "properties.h"
@@ -303,8 +304,9 @@ int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 		return r;
 	if (config_may_take_fast_path(config, peer.uid, peer.gid, peer.groups, peer.ngroups))
 		return 0;
-	log_notice("AUDIT refused uid=%u pid=%d what=%s reason=no raw-fd grant",
-		   (unsigned int)peer.uid, (int)peer.pid, what);
+	log_event(LOG_EVENT_ACCESS_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(peer.uid)),
+		  "AUDIT refused uid=%u pid=%d what=%s reason=no raw-fd grant",
+		  (unsigned int)peer.uid, (int)peer.pid, what);
 	return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 			 "uid %u may not have %s: raw kernel objects need the fast-path grant "
 			 "(fast_path_users or fast_path_groups in %s)",

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log-event.h"
 #include "log.h"
 
 /* Bounded: a release that a VMM blocks must not keep a stop from ending. */
@@ -148,7 +149,8 @@ void device_release(struct daemon *d, struct device *dev, bool fd_handed_out)
 	dev->quarantined = true;
 	dev->quarantine_to_driver = !rl->rebind;
 	d->release_pending++;
-	log_notice("AUDIT quarantine device=%s until=every fd of its last VM is closed then=%s",
-		   dev->name, restore ? (dev->saved.driver[0] ? dev->saved.driver : "no driver")
-				      : "vfio-pci");
+	log_event(LOG_EVENT_DEVICE_QUARANTINED, LOG_NOTICE, LOG_FIELDS(.device = dev->name),
+		  "AUDIT quarantine device=%s until=every fd of its last VM is closed then=%s",
+		  dev->name,
+		  restore ? (dev->saved.driver[0] ? dev->saved.driver : "no driver") : "vfio-pci");
 }

@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "log-event.h"
 #include "log.h"
 
 #define VEVENTQ_DEPTH_MAX 65536
@@ -46,7 +47,19 @@ static void veventq_signal_lost(struct veventq *q, uint32_t count, uint32_t seq)
 {
 	const struct model_hooks *hooks = q->viommu->vm->daemon->hooks;
 
+	uint64_t before = q->viommu->events_lost;
+
 	q->viommu->events_lost += count;
+	/* The journal hears of the first loss and then whenever the count's top
+	 * bit moves (it doubled), not of every one: a guest that floods its
+	 * queue cannot flood the journal. */
+	if ((before ^ q->viommu->events_lost) > before)
+		log_event(LOG_EVENT_EVENTS_LOST, LOG_WARNING,
+			  LOG_FIELDS(.vm = q->viommu->vm->name, LOG_UID(q->viommu->vm->owner)),
+			  "VM %s: vIOMMU %s has lost %llu events (type 0x%x): its guest reads "
+			  "them too slowly, or the queue is too short",
+			  q->viommu->vm->name, q->viommu->path,
+			  (unsigned long long)q->viommu->events_lost, q->type);
 	if (hooks && hooks->viommu_events_lost)
 		hooks->viommu_events_lost(q->viommu, q->type, count, seq);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fd-identity.h"
+#include "log-event.h"
 #include "log.h"
 #include "selftest.h"
 #include "vfio.h"
@@ -240,8 +241,10 @@ void vm_device_release(struct vm *vm, struct vm_device *vd)
 	}
 	bool handed_out = vd->fd_handed_out;
 
-	log_notice("AUDIT unassign uid=%u vm=%s device=%s", (unsigned int)vm->owner, vm->name,
-		   dev->name);
+	log_event(LOG_EVENT_DEVICE_RELEASED, LOG_NOTICE,
+		  LOG_FIELDS(.vm = vm->name, .device = dev->name, LOG_UID(vm->owner)),
+		  "AUDIT unassign uid=%u vm=%s device=%s", (unsigned int)vm->owner, vm->name,
+		  dev->name);
 	dev->hw_info_from_kernel = false;
 	vm_device_free(vm, vd);
 	device_release(vm->daemon, dev, handed_out);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log-event.h"
 #include "log.h"
 
 #define VM_PAGE_SIZE 4096u
@@ -145,10 +146,13 @@ int vm_map_memory(struct vm *vm, int memfd, uint64_t offset, uint64_t length, ui
 	uint64_t pinned = vm_pinned_bytes_of(vm->daemon, vm->owner);
 
 	if (quota && (pinned > quota || length > quota - pinned)) {
-		log_notice("AUDIT quota-refused uid=%u vm=%s limit=quota_pinned_bytes_per_uid(%llu) "
-			   "what=MapMemory bytes=%llu",
-			   (unsigned int)vm->owner, vm->name, (unsigned long long)quota,
-			   (unsigned long long)length);
+		log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+			  LOG_FIELDS(.vm = vm->name, LOG_UID(vm->owner),
+				     .limit = "quota_pinned_bytes_per_uid"),
+			  "AUDIT quota-refused uid=%u vm=%s limit=quota_pinned_bytes_per_uid(%llu) "
+			  "what=MapMemory bytes=%llu",
+			  (unsigned int)vm->owner, vm->name, (unsigned long long)quota,
+			  (unsigned long long)length);
 		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
 				 "uid %u has %llu bytes mapped; 0x%llx more would pass the "
 				 "quota_pinned_bytes_per_uid limit of %llu",

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log-event.h"
 #include "log.h"
 
 struct vm *vm_by_path(struct daemon *d, const char *path)
@@ -97,8 +98,10 @@ int vm_check_object_quota(struct vm *vm, const char *what, struct verror *error)
 
 	if (vm_object_count(vm) < limit)
 		return 0;
-	log_notice("AUDIT quota-refused uid=%u vm=%s limit=quota_objects_per_vm(%u) what=%s",
-		   (unsigned int)vm->owner, vm->name, limit, what);
+	log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+		  LOG_FIELDS(.vm = vm->name, LOG_UID(vm->owner), .limit = "quota_objects_per_vm"),
+		  "AUDIT quota-refused uid=%u vm=%s limit=quota_objects_per_vm(%u) what=%s",
+		  (unsigned int)vm->owner, vm->name, limit, what);
 	return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
 			 "VM %s holds %u objects, the quota_objects_per_vm limit: %s refused",
 			 vm->name, limit, what);
@@ -134,8 +137,9 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	if (broker &&
 	    !config_may_take_fast_path(d->config, peer->uid, peer->gid, peer->groups,
 				       peer->ngroups)) {
-		log_notice("AUDIT refused uid=%u pid=%d what=broker VM reason=no raw-fd grant",
-			   (unsigned int)peer->uid, (int)peer->pid);
+		log_event(LOG_EVENT_ACCESS_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(peer->uid)),
+			  "AUDIT refused uid=%u pid=%d what=broker VM reason=no raw-fd grant",
+			  (unsigned int)peer->uid, (int)peer->pid);
 		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 				 "uid %u may not create a broker VM: its VMM gets the raw iommufd "
 				 "and device cdevs, which need the fast-path grant "
@@ -154,8 +158,10 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	size_t owned = vm_owner_range(d, peer->uid, &mine);
 
 	if (owned >= d->config->quota_vms) {
-		log_notice("AUDIT quota-refused uid=%u pid=%d limit=quota_vms_per_uid(%u) what=CreateVm",
-			   (unsigned int)peer->uid, (int)peer->pid, d->config->quota_vms);
+		log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+			  LOG_FIELDS(LOG_UID(peer->uid), .limit = "quota_vms_per_uid"),
+			  "AUDIT quota-refused uid=%u pid=%d limit=quota_vms_per_uid(%u) what=CreateVm",
+			  (unsigned int)peer->uid, (int)peer->pid, d->config->quota_vms);
 		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
 				 "uid %u has %zu VMs, the quota_vms_per_uid limit",
 				 (unsigned int)peer->uid, owned);
@@ -227,8 +233,9 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 	vm_mark_dirty(vm);
 	vm_index_link(d, vm);
 	model_object_added(d, vm, MODEL_VM, vm->path, vm);
-	log_info("VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
-		 (unsigned int)vm->owner, vm->peer_id, broker ? "broker" : "managed");
+	log_event(LOG_EVENT_VM_CREATED, LOG_INFO, LOG_FIELDS(.vm = vm->name, LOG_UID(vm->owner)),
+		  "VM %s (%s) created by uid %u (%s), %s mode", vm->name, vm->path,
+		  (unsigned int)vm->owner, vm->peer_id, broker ? "broker" : "managed");
 	model_usage_changed(d);
 	*out = vm;
 	return 0;
@@ -277,6 +284,8 @@ void vm_free(struct vm *vm)
 	struct daemon *d = vm->daemon;
 
 	model_object_removed(d, vm, MODEL_VM, vm->path);
+	log_event(LOG_EVENT_VM_DESTROYED, LOG_INFO, LOG_FIELDS(.vm = vm->name, LOG_UID(vm->owner)),
+		  "VM %s (%s) of uid %u is gone", vm->name, vm->path, (unsigned int)vm->owner);
 	model_vm_gone(d, vm->id);
 	vm_index_unlink(d, vm);
 	while (vm->mappings) {

@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "log-event.h"
 #include "log.h"
 
 /* The pid a pidfd names (its fdinfo); -ESRCH once the process is gone. */
@@ -225,10 +226,13 @@ int vm_bind_vmm(struct vm *vm, const struct server_peer *caller, pid_t caller_pi
 	uint64_t pinned = vm_pinned_bytes_of(d, vm->owner);
 
 	if (quota && (pinned > quota || want > quota - pinned)) {
-		log_notice("AUDIT quota-refused uid=%u pid=%d vm=%s limit=quota_pinned_bytes_per_uid"
-			   "(%llu) what=BindVmm bytes=%llu",
-			   (unsigned int)peer.uid, (int)pid, vm->name, (unsigned long long)quota,
-			   (unsigned long long)want);
+		log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+			  LOG_FIELDS(.vm = vm->name, LOG_UID(peer.uid),
+				     .limit = "quota_pinned_bytes_per_uid"),
+			  "AUDIT quota-refused uid=%u pid=%d vm=%s limit=quota_pinned_bytes_per_uid"
+			  "(%llu) what=BindVmm bytes=%llu",
+			  (unsigned int)peer.uid, (int)pid, vm->name, (unsigned long long)quota,
+			  (unsigned long long)want);
 		return error_set(error, VIOMMU_ERROR_QUOTA_EXCEEDED,
 				 "uid %u has %llu bytes pinned; %llu more (guest memory plus "
 				 "memlock_headroom_bytes) would pass the quota_pinned_bytes_per_uid "
@@ -272,8 +276,9 @@ int vm_bind_vmm(struct vm *vm, const struct server_peer *caller, pid_t caller_pi
 		vm_fd_name(vm, "pidfd", name, sizeof(name));
 		fdstore_add(name, &own, 1, false);
 	}
-	log_notice("AUDIT bind-vmm uid=%u pid=%d vm=%s memlock=%llu", (unsigned int)peer.uid,
-		   (int)pid, vm->name, (unsigned long long)limit);
+	log_event(LOG_EVENT_FAST_PATH, LOG_NOTICE, LOG_FIELDS(.vm = vm->name, LOG_UID(peer.uid)),
+		  "AUDIT bind-vmm uid=%u pid=%d vm=%s memlock=%llu", (unsigned int)peer.uid,
+		  (int)pid, vm->name, (unsigned long long)limit);
 	*out_limit = limit;
 	return 0;
 }

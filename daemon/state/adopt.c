@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fd-identity.h"
+#include "log-event.h"
 #include "log.h"
 
 /* Object IDs past the highest known one that an interrupted call may have made. */
@@ -481,9 +482,11 @@ static void adopt_parsed(struct daemon *d, struct vm *parsed, const struct state
 			r = adopt_vm(d, vm);
 		if (r == 0) {
 			vm_index_link(d, vm);
-			log_info("VM %s (%s) adopted: IOAS %u, parent %u, %llu bytes mapped", vm->name,
-				 vm->path, vm->ioas_id, vm->parent_id,
-				 (unsigned long long)vm->mapped_bytes);
+			log_event(LOG_EVENT_ADOPTED, LOG_INFO,
+				  LOG_FIELDS(.vm = vm->name, LOG_UID(vm->owner)),
+				  "VM %s (%s) adopted: IOAS %u, parent %u, %llu bytes mapped",
+				  vm->name, vm->path, vm->ioas_id, vm->parent_id,
+				  (unsigned long long)vm->mapped_bytes);
 			continue;
 		}
 		if (r == -ENOENT && in->active && in->vm == vm->id)
@@ -513,9 +516,10 @@ static void compact_orphans(struct daemon *d)
 	for (size_t i = 0; i < d->norphans; i++) {
 		if (d->orphans[i].used)
 			continue;
-		log_warning("stored fd %s (fd %d) is not explained by the state: kept as an orphan "
-			    "until an operator releases it (viommuctl orphan release)",
-			    d->orphans[i].name, d->orphans[i].fd);
+		log_event(LOG_EVENT_ORPHAN_KEPT, LOG_WARNING, LOG_FIELDS(0),
+			  "stored fd %s (fd %d) is not explained by the state: kept as an orphan "
+			  "until an operator releases it (viommuctl orphan release)",
+			  d->orphans[i].name, d->orphans[i].fd);
 		d->orphans[n++] = d->orphans[i];
 	}
 	d->norphans = n;
@@ -613,6 +617,7 @@ int daemon_release_orphan(struct daemon *d, const char *name)
 	if (n == 0)
 		return -ENOENT;
 	fdstore_remove(name);
-	log_notice("AUDIT orphan-released name=%s fds=%zu", name, n);
+	log_event(LOG_EVENT_ORPHAN_RELEASED, LOG_NOTICE, LOG_FIELDS(0),
+		  "AUDIT orphan-released name=%s fds=%zu", name, n);
 	return 0;
 }

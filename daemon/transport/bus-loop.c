@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log-event.h"
 #include "log.h"
 #include "socket-guard.h"
 
@@ -244,8 +245,10 @@ static void bus_loop_run(struct bus_loop *loop)
 		const char *name = NULL;
 
 		sd_bus_get_description(loop->bus, &name);
-		log_notice("AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
-			   ") what=connection dropped: a message stayed half sent",
+		log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+			  LOG_FIELDS(.limit = "connection_stall_seconds"),
+			  "AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
+			  ") what=connection dropped: a message stayed half sent",
 			   name ? name : "?", loop->stall_usec / 1000000u);
 		bus_loop_report_closed(loop, -ETIMEDOUT);
 		return;
@@ -262,8 +265,10 @@ static void bus_loop_run(struct bus_loop *loop)
 			const char *name = NULL;
 
 			sd_bus_get_description(loop->bus, &name);
-			log_notice("AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
-				   ") what=connection dropped: its replies stayed unread",
+			log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+				  LOG_FIELDS(.limit = "connection_stall_seconds"),
+				  "AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
+				  ") what=connection dropped: its replies stayed unread",
 				   name ? name : "?", loop->stall_usec / 1000000u);
 			bus_loop_report_closed(loop, -ETIMEDOUT);
 			return;
@@ -277,8 +282,10 @@ static void bus_loop_run(struct bus_loop *loop)
 		const char *name = NULL;
 
 		sd_bus_get_description(loop->bus, &name);
-		log_notice("AUDIT quota-refused peer=%s limit=quota_queued_messages(%u) "
-			   "what=connection dropped with %" PRIu64 " unread messages",
+		log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+			  LOG_FIELDS(.limit = "quota_queued_messages"),
+			  "AUDIT quota-refused peer=%s limit=quota_queued_messages(%u) "
+			  "what=connection dropped with %" PRIu64 " unread messages",
 			   name ? name : "?", loop->max_queued, queued);
 		bus_loop_report_closed(loop, -ENOBUFS);
 		return;

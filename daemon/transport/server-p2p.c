@@ -12,6 +12,7 @@
 #include <systemd/sd-id128.h>
 
 #include "bus-loop.h"
+#include "log-event.h"
 #include "log.h"
 #include "socket-guard.h"
 
@@ -92,8 +93,9 @@ int server_conn_new_p2p(struct server *server, int fd)
 	/* Before sd-bus reads a byte: nothing of ours is spent on a caller that
 	 * may not use the API. */
 	if (server->cb.may_connect && !server->cb.may_connect(&conn->peer, server->cb.userdata)) {
-		log_notice("AUDIT refused uid=%u pid=%d what=connect reason=not allowed to use the "
-			   "API (vm_users, vm_groups, fast_path_users, fast_path_groups)",
+		log_event(LOG_EVENT_ACCESS_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(conn->peer.uid)),
+			  "AUDIT refused uid=%u pid=%d what=connect reason=not allowed to use the "
+			  "API (vm_users, vm_groups, fast_path_users, fast_path_groups)",
 			   (unsigned int)conn->peer.uid, (int)conn->peer.pid);
 		free(conn);
 		return 0;
@@ -104,8 +106,11 @@ int server_conn_new_p2p(struct server *server, int fd)
 		for (struct server_conn *c = server->conns; c; c = c->next)
 			same += c->peer.uid == conn->peer.uid;
 		if (same >= server->limits.connections_per_uid) {
-			log_notice("AUDIT quota-refused uid=%u pid=%d "
-				   "limit=quota_connections_per_uid(%u) what=connect",
+			log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+				  LOG_FIELDS(LOG_UID(conn->peer.uid),
+					     .limit = "quota_connections_per_uid"),
+				  "AUDIT quota-refused uid=%u pid=%d "
+				  "limit=quota_connections_per_uid(%u) what=connect",
 				   (unsigned int)conn->peer.uid, (int)conn->peer.pid,
 				   server->limits.connections_per_uid);
 			free(conn);

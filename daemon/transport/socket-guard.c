@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log-event.h"
 #include "log.h"
 
 /* The header fields (path, interface, member, signature, ...) of any call. */
@@ -244,8 +245,10 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	pthread_mutex_unlock(&lock);
 	if (!why)
 		return n;
-	log_notice("AUDIT quota-refused peer=%s what=connection dropped while reading a "
-		   "message: %s",
+	log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
+		  LOG_FIELDS(.limit = "quota_message_bytes or quota_message_fds"),
+		  "AUDIT quota-refused peer=%s what=connection dropped while reading a "
+		  "message: %s",
 		   peer, why);
 	close_received_fds(msg);
 	errno = ECONNRESET;

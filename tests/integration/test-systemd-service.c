@@ -275,6 +275,37 @@ static void test_setup(void)
 	make_vm("svc");
 }
 
+/* Whether the output of journalctl args holds text. */
+static bool journalctl_has(const char *args, const char *text)
+{
+	char cmd[512], line[1024];
+	bool found = false;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "journalctl -b -u " UNIT " --no-pager %s", args);
+	p = popen(cmd, "r");
+	if (!p)
+		return false;
+	while (fgets(line, sizeof(line), p))
+		found = found || strstr(line, text);
+	pclose(p);
+	if (!found)
+		check_note("journalctl %s: no \"%s\"", args, text);
+	return found;
+}
+
+/* The journal has the VM's creation as a structured event, and journalctl -x
+ * explains it from the installed catalog (the package's trigger compiled it). */
+static void test_journal_catalog(void)
+{
+#define VM_CREATED "MESSAGE_ID=42147d64ef22473ab5f849cdb2a74414 VIOMMU_VM=svc"
+	CHECK(journalctl_has("-o verbose " VM_CREATED, "VIOMMU_UID=0"));
+	CHECK(journalctl_has(VM_CREATED, "VM svc (/org/viommu1/vm/"));
+	CHECK(journalctl_has("-x " VM_CREATED, "Subject: VM svc created by uid 0"));
+	CHECK(journalctl_has("-x " VM_CREATED, "Defined-By: viommud"));
+#undef VM_CREATED
+}
+
 /* Frozen past WatchdogSec: systemd aborts it (SIGABRT, then SIGKILL after
  * TimeoutAbortSec) and Restart=on-failure brings it back with its fds. */
 static void test_watchdog(void)
@@ -450,6 +481,7 @@ int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_setup),
+		CHECK_CASE(test_journal_catalog),
 		CHECK_CASE(test_watchdog),
 		CHECK_CASE(test_reload),
 		CHECK_CASE(test_sysfs_helper),
