@@ -344,20 +344,13 @@ size_t strv_length(char *const *v)
 
 char *device_name_from_path(const char *path)
 {
+	char name[WIRE_DEVICE_NAME_MAX];
 	const char *tail = strrchr(path, '/');
-	unsigned int dom, bus, dev, fn;
-	char *name = NULL, end;
 
-	tail = tail ? tail + 1 : path;
-	/* The daemon writes a BDF's ':' and '.' as '_'; put them back. */
-	if (sscanf(tail, "%x_%2x_%2x_%1x%c", &dom, &bus, &dev, &fn, &end) == 4 &&
-	    strlen(tail) >= 12)
-		return asprintf(&name, "%.*s:%.2s:%.2s.%.1s", (int)strlen(tail) - 8, tail,
-				tail + strlen(tail) - 7, tail + strlen(tail) - 4,
-				tail + strlen(tail) - 1) < 0 ?
-			       NULL :
-			       name;
-	return strdup(tail);
+	/* A path the daemon would not make is shown as its last part. */
+	if (wire_device_name(path, name, sizeof(name)) < 0)
+		return strdup(tail ? tail + 1 : path);
+	return strdup(name);
 }
 
 const char *short_path(const char *path)

@@ -86,3 +86,34 @@ int wire_device_path(const char *name, char *buf, size_t size)
 			buf[n] = '_';
 	return 0;
 }
+
+int wire_device_name(const char *path, char *buf, size_t size)
+{
+	static const char prefix[] = VIOMMU_DEVICE_PREFIX "/";
+	char name[WIRE_DEVICE_NAME_MAX], again[sizeof(prefix) + WIRE_DEVICE_NAME_MAX];
+	const char *tail;
+	size_t len;
+
+	if (!path || !buf || strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return -EINVAL;
+	tail = path + sizeof(prefix) - 1;
+	len = strlen(tail);
+	if (len >= sizeof(name))
+		return -EINVAL;
+	strcpy(name, tail);
+	/* "DDDD_BB_DD_F": the last three '_' were ':', ':' and '.'. */
+	if (strncmp(name, "selftest", 8) != 0) {
+		if (len < 12 || name[len - 2] != '_' || name[len - 5] != '_' || name[len - 8] != '_')
+			return -EINVAL;
+		name[len - 8] = ':';
+		name[len - 5] = ':';
+		name[len - 2] = '.';
+	}
+	/* Only what wire_device_path() makes of it again. */
+	if (wire_device_path(name, again, sizeof(again)) < 0 || strcmp(again, path) != 0)
+		return -EINVAL;
+	if (len >= size)
+		return -ENAMETOOLONG;
+	strcpy(buf, name);
+	return 0;
+}

@@ -47,3 +47,11 @@ int wire_error_errno(const char *name);
  * -ENAMETOOLONG when buf is too small.
  */
 int wire_device_path(const char *name, char *buf, size_t size);
+
+/*
+ * The other way: the device name a device's object path stands for,
+ * "selftestN" or "DDDD:BB:DD.F" (lower case). -EINVAL for a path that is no
+ * device path wire_device_path() would make, -ENAMETOOLONG when buf is too
+ * small.
+ */
+int wire_device_name(const char *path, char *buf, size_t size);
