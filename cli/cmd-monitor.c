@@ -152,10 +152,10 @@ int cmd_monitor(struct ctl *c, int argc, char **argv)
 		close(sfd);
 		return bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot subscribe: %s", strerror(-r));
 	}
-	/* A system-bus client is told of its VMs' objects once the daemon knows
-	 * who it is, which it learns from a call. */
-	r = sd_bus_call_method(c->bus, c->destination, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER,
-			       "ListVms", NULL, NULL, "");
+	/* The daemon sends object signals to the callers of GetManagedObjects. */
+	r = sd_bus_call_method(c->bus, c->destination, VIOMMU_ROOT_PATH,
+			       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, NULL,
+			       "");
 	if (r < 0) {
 		sd_bus_slot_unref(objects_slot);
 		sd_bus_slot_unref(slot);

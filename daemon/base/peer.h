@@ -25,6 +25,9 @@ struct server_peer {
 	pid_t pid; /* 0 when unknown */
 	size_t ngroups;
 	gid_t groups[SERVER_PEER_GROUPS_MAX]; /* supplementary groups */
+	/* It follows the object manager (it called GetManagedObjects): it is
+	 * sent InterfacesAdded and InterfacesRemoved. */
+	bool follows_objects;
 };
 
 bool peer_is_root(const struct server_peer *peer);

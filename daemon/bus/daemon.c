@@ -207,6 +207,8 @@ static int daemon_register_objects(sd_bus *bus, struct daemon *d)
 				     manager_vtable, d);
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, VIOMMU_ROOT_PATH);
+	if (r >= 0)
+		r = sd_bus_add_filter(bus, NULL, object_manager_filter, d);
 	/* Before any handler: the per-message limits, then the intent of a
 	 * call that changes state (sd-bus runs the newest filter first). */
 	if (r >= 0)

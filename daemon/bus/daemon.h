@@ -47,6 +47,8 @@ void object_signal_added(struct daemon *d, struct vm *vm, enum model_object kind
 			 const char *path, void *object);
 void object_signal_removed(struct daemon *d, struct vm *vm, enum model_object kind,
 			   const char *path);
+/* A bus filter: a caller of GetManagedObjects follows the objects from then on. */
+int object_manager_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
 /* vm-dbus.c: PropertiesChanged of one Vm property, to the owner alone. */
 void vm_property_changed(struct vm *vm, const char *property);

@@ -3,11 +3,13 @@
  * org.freedesktop.DBus.ObjectManager at /org/viommu1: sd-bus answers
  * GetManagedObjects from the node enumerators and find callbacks, which show
  * a caller only the devices and its own VMs (root: all). InterfacesAdded and
- * InterfacesRemoved are built here from the model's hooks: devices go to
- * everyone; a VM's objects to the callers that may see the VM (its owner's
- * uid and root), each on the system bus as a unicast to that caller, as
- * sd-bus 252 has no sd_bus_emit_interfaces_added_to. A system-bus client is
- * known once it has called the daemon.
+ * InterfacesRemoved are built here from the model's hooks, for the peers
+ * that follow the object manager (they called GetManagedObjects: a peer-to-
+ * peer connection has no match rules, and a client that never reads would
+ * only fill its socket). Devices go to each of them (on the system bus as a
+ * broadcast, for the bus's match rules); a VM's objects only to those that
+ * may see the VM (its owner's uid and root), on the system bus as a unicast,
+ * as sd-bus 252 has no sd_bus_emit_interfaces_added_to.
  */
 #include "daemon.h"
 
@@ -93,12 +95,16 @@ static void object_signal_send(sd_bus *bus, void *userdata)
 	sd_bus_message_unref(m);
 }
 
-/* To one peer that may see the VM: a unicast on the system bus. */
+/* To one peer that follows the objects and may see this one. */
 static void object_signal_to_peer(sd_bus *bus, const struct server_peer *peer, void *userdata)
 {
 	struct object_signal *s = userdata;
 
-	if (!vm_visible_to(s->vm, peer))
+	if (!peer->follows_objects)
+		return;
+	if (!s->vm && !peer->p2p)
+		return; /* a device's: the system-bus broadcast */
+	if (s->vm && !vm_visible_to(s->vm, peer))
 		return;
 	s->destination = peer->p2p ? NULL : peer->id;
 	object_signal_send(bus, s);
@@ -106,12 +112,28 @@ static void object_signal_to_peer(sd_bus *bus, const struct server_peer *peer, v
 
 static void object_signal(struct daemon *d, struct object_signal *s)
 {
+	sd_bus *system = d->server ? server_system_bus(d->server) : NULL;
+
 	if (!d->server)
 		return; /* the model driven in process */
-	if (s->vm)
-		server_foreach_peer(d->server, object_signal_to_peer, s);
-	else
-		server_foreach_bus(d->server, object_signal_send, s);
+	server_foreach_peer(d->server, object_signal_to_peer, s);
+	if (!s->vm && system) {
+		s->destination = NULL;
+		object_signal_send(system, s);
+	}
+}
+
+int object_manager_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct daemon *d = userdata;
+	struct server_peer peer;
+
+	if (d->server &&
+	    sd_bus_message_is_method_call(m, "org.freedesktop.DBus.ObjectManager",
+					  "GetManagedObjects") &&
+	    server_peer(m, &peer) == 0)
+		server_peer_follow_objects(d->server, peer.id);
+	return 0;
 }
 
 void object_signal_added(struct daemon *d, struct vm *vm, enum model_object kind,

@@ -6,7 +6,7 @@
  *   <state>.d/vm<ID>.json   one VM each, as version 1 held it in "vms"
  *   <state>.intent     the call in flight (state-save.c)
  *
- * A commit writes the files of the VMs marked dirty (state_mark_dirty), the
+ * A commit writes the files of the VMs marked dirty (vm_mark_dirty), the
  * manifest only when its text changed, and removes the files of VMs that
  * are gone. Each file is replaced atomically (a temporary file, rename); on
  * tmpfs (/run) there is nothing to fsync for, elsewhere the file and its
@@ -102,11 +102,6 @@ int state_file_replace(struct daemon *d, const char *path, const char *text)
 	else if (d->state_durable)
 		sync_dir_of(path);
 	return r;
-}
-
-void state_mark_dirty(struct vm *vm)
-{
-	vm_mark_dirty(vm);
 }
 
 void state_mark_all_dirty(struct daemon *d)

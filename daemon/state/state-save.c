@@ -453,7 +453,7 @@ int state_begin(struct daemon *d, const char *op, const char *path)
 	/* The VM the path is in; CreateVm makes next_vm_id. */
 	if (vm) {
 		in->vm = vm->id;
-		state_mark_dirty(vm);
+		vm_mark_dirty(vm);
 	} else if (strcmp(op, "CreateVm") == 0)
 		in->vm = d->next_vm_id;
 	return intent_write(d);

@@ -38,9 +38,8 @@ int state_prepare_dir(const char *path);
 /* state-files.c */
 /* Writes what changed: dirty VMs, the manifest if it differs, gone VMs. */
 int state_write(struct daemon *d);
-/* This VM's file is rewritten at the next write. */
-void state_mark_dirty(struct vm *vm);
-/* Every VM's, and the manifest. */
+/* Every VM's file and the manifest are rewritten at the next write (a VM's
+ * alone: vm_mark_dirty, model.h). */
 void state_mark_all_dirty(struct daemon *d);
 /* The VM left the model: its file goes at the next write. */
 void state_vm_gone(struct daemon *d, unsigned int id);

@@ -202,6 +202,19 @@ static bool bus_loop_tolerate(struct bus_loop *loop, int r)
 	return true;
 }
 
+/* Past connection_stall_seconds: the connection goes, and the journal says why. */
+static void bus_loop_drop_stalled(struct bus_loop *loop, const char *why)
+{
+	const char *name = NULL;
+
+	sd_bus_get_description(loop->bus, &name);
+	log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE, LOG_FIELDS(.limit = "connection_stall_seconds"),
+		  "AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
+		  ") what=connection dropped: %s",
+		  name ? name : "?", loop->stall_usec / 1000000u, why);
+	bus_loop_report_closed(loop, -ETIMEDOUT);
+}
+
 static void bus_loop_run(struct bus_loop *loop)
 {
 	unsigned int n;
@@ -242,15 +255,7 @@ static void bus_loop_run(struct bus_loop *loop)
 	uint64_t partial = loop->stall_usec ? socket_guard_partial_since(sd_bus_get_fd(loop->bus)) : 0;
 
 	if (partial && !loop->close_requested && now_usec() - partial >= loop->stall_usec) {
-		const char *name = NULL;
-
-		sd_bus_get_description(loop->bus, &name);
-		log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
-			  LOG_FIELDS(.limit = "connection_stall_seconds"),
-			  "AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
-			  ") what=connection dropped: a message stayed half sent",
-			   name ? name : "?", loop->stall_usec / 1000000u);
-		bus_loop_report_closed(loop, -ETIMEDOUT);
+		bus_loop_drop_stalled(loop, "a message stayed half sent");
 		return;
 	}
 	queued = loop->stall_usec && !loop->close_requested ? bus_loop_replies_wait(loop) : 0;
@@ -262,15 +267,7 @@ static void bus_loop_run(struct bus_loop *loop)
 			loop->stalled_since = now;
 		loop->stalled_queued = queued;
 		if (now - loop->stalled_since >= loop->stall_usec) {
-			const char *name = NULL;
-
-			sd_bus_get_description(loop->bus, &name);
-			log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
-				  LOG_FIELDS(.limit = "connection_stall_seconds"),
-				  "AUDIT quota-refused peer=%s limit=connection_stall_seconds(%" PRIu64
-				  ") what=connection dropped: its replies stayed unread",
-				   name ? name : "?", loop->stall_usec / 1000000u);
-			bus_loop_report_closed(loop, -ETIMEDOUT);
+			bus_loop_drop_stalled(loop, "its replies stayed unread");
 			return;
 		}
 	} else {
@@ -286,7 +283,7 @@ static void bus_loop_run(struct bus_loop *loop)
 			  LOG_FIELDS(.limit = "quota_queued_messages"),
 			  "AUDIT quota-refused peer=%s limit=quota_queued_messages(%u) "
 			  "what=connection dropped with %" PRIu64 " unread messages",
-			   name ? name : "?", loop->max_queued, queued);
+			  name ? name : "?", loop->max_queued, queued);
 		bus_loop_report_closed(loop, -ENOBUFS);
 		return;
 	}

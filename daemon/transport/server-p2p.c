@@ -96,7 +96,7 @@ int server_conn_new_p2p(struct server *server, int fd)
 		log_event(LOG_EVENT_ACCESS_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(conn->peer.uid)),
 			  "AUDIT refused uid=%u pid=%d what=connect reason=not allowed to use the "
 			  "API (vm_users, vm_groups, fast_path_users, fast_path_groups)",
-			   (unsigned int)conn->peer.uid, (int)conn->peer.pid);
+			  (unsigned int)conn->peer.uid, (int)conn->peer.pid);
 		free(conn);
 		return 0;
 	}
@@ -111,8 +111,8 @@ int server_conn_new_p2p(struct server *server, int fd)
 					     .limit = "quota_connections_per_uid"),
 				  "AUDIT quota-refused uid=%u pid=%d "
 				  "limit=quota_connections_per_uid(%u) what=connect",
-				   (unsigned int)conn->peer.uid, (int)conn->peer.pid,
-				   server->limits.connections_per_uid);
+				  (unsigned int)conn->peer.uid, (int)conn->peer.pid,
+				  server->limits.connections_per_uid);
 			free(conn);
 			return 0;
 		}

@@ -249,6 +249,29 @@ void server_foreach_bus(struct server *server, void (*fn)(sd_bus *bus, void *ud)
 	}
 }
 
+void server_peer_follow_objects(struct server *server, const char *peer_id)
+{
+	struct system_peer **sp;
+	struct server_conn *conn;
+
+	if (!peer_id)
+		return;
+	if (peer_id[0] == ':') {
+		sp = server->system ? server_system_peer_find(server, peer_id) : NULL;
+		if (sp)
+			(*sp)->peer.follows_objects = true;
+		return;
+	}
+	conn = conn_from_id(server, peer_id);
+	if (conn)
+		conn->peer.follows_objects = true;
+}
+
+sd_bus *server_system_bus(struct server *server)
+{
+	return server->system ? server->system->bus : NULL;
+}
+
 void server_foreach_peer(struct server *server,
 			 void (*fn)(sd_bus *bus, const struct server_peer *peer, void *ud), void *ud)
 {

@@ -84,6 +84,10 @@ int server_peer_pidfd(sd_bus_message *m, int *ret_fd);
 /* Calls fn for every live connection (to emit a signal on each). What fn
  * sends is flushed from the loop afterwards. */
 void server_foreach_bus(struct server *server, void (*fn)(sd_bus *bus, void *ud), void *ud);
+/* The peer (by id) follows the object manager from now on. */
+void server_peer_follow_objects(struct server *server, const char *peer_id);
+/* The system-bus connection, or NULL. */
+sd_bus *server_system_bus(struct server *server);
 /* Calls fn for every peer the server knows: each private-socket connection,
  * and each system-bus client server_peer() has answered for (a unicast to
  * peer->id reaches it there). */

@@ -249,7 +249,7 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		  LOG_FIELDS(.limit = "quota_message_bytes or quota_message_fds"),
 		  "AUDIT quota-refused peer=%s what=connection dropped while reading a "
 		  "message: %s",
-		   peer, why);
+		  peer, why);
 	close_received_fds(msg);
 	errno = ECONNRESET;
 	return -1;

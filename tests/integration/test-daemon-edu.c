@@ -51,6 +51,31 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
+/* The give-back thread unbinds, then tells the loop, which clears the
+ * quarantine: back means on its driver again and Assignable (bounded wait). */
+static bool wait_given_back(void)
+{
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	bool back = false, assignable = false;
+	char *driver = NULL;
+
+	for (int i = 0; i < 500 && !back; i++) {
+		free(driver);
+		driver = NULL;
+		if (vc_get_string(&c, dev, VC_DEVICE, "Driver", &driver) < 0 ||
+		    vc_get_bool(&c, dev, VC_DEVICE, "Assignable", &assignable) < 0)
+			break;
+		back = strcmp(driver, edu.driver) == 0 && assignable;
+		if (!back)
+			nanosleep(&ms, NULL);
+	}
+	if (!back)
+		check_note("not given back: Driver \"%s\", Assignable %d", driver ? driver : "?",
+			   (int)assignable);
+	free(driver);
+	return back;
+}
+
 static void test_find(void)
 {
 	char *s = NULL;
@@ -154,9 +179,7 @@ static void test_dma(void)
 
 static void test_destroy(void)
 {
-	struct timespec ms = { 0, 20 * 1000 * 1000 };
 	char *s = NULL, **vms = NULL;
-	bool back = false;
 
 	CHECK(vm);
 	/* Our copies first: a held device fd keeps the device from its driver. */
@@ -174,16 +197,7 @@ static void test_destroy(void)
 	free(s);
 	/* Nothing holds the device any more: it is back at once, but allow a
 	 * thread's give-back to finish too (bounded). */
-	for (int i = 0; i < 500 && !back; i++) {
-		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
-		back = strcmp(s, edu.driver) == 0;
-		if (!back)
-			nanosleep(&ms, NULL);
-		if (!back && i == 499)
-			check_note("Driver is still \"%s\"", s);
-		free(s);
-	}
-	CHECK(back);
+	CHECK(wait_given_back());
 	CHECK_OK(vc_pins_are(mem, MEMFD_SIZE, 0));
 	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
 	if (vc_daemon_fds("/dev/iommu") >= 0)
@@ -203,9 +217,8 @@ static void test_destroy(void)
  */
 static void test_destroy_while_held(void)
 {
-	struct timespec ms = { 0, 20 * 1000 * 1000 };
 	char *s = NULL, *held_vm = NULL;
-	bool assignable = true, back = false;
+	bool assignable = true;
 	int fd = -1;
 
 	CHECK_OK(vc_connect(&c, NULL));
@@ -223,16 +236,7 @@ static void test_destroy_while_held(void)
 	CHECK(strstr(s, "quarantined until every fd of its last VM is closed"));
 	free(s);
 	CHECK(close(fd) == 0);
-	/* The give-back thread finishes, then tells the loop: wait for both. */
-	for (int i = 0; i < 500 && !back; i++) {
-		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
-		CHECK_DBUS_OK(&c, vc_get_bool(&c, dev, VC_DEVICE, "Assignable", &assignable));
-		back = strcmp(s, edu.driver) == 0 && assignable;
-		free(s);
-		if (!back)
-			nanosleep(&ms, NULL);
-	}
-	CHECK(back);
+	CHECK(wait_given_back());
 	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
 	vc_close(&c);
 	CHECK_EQ(check_count_fds(), fds_at_start);
@@ -250,7 +254,6 @@ static void test_destroy_while_mapped(void)
 {
 	struct timespec ms = { 0, 20 * 1000 * 1000 };
 	char *s = NULL, *held_vm = NULL, **vms = NULL;
-	bool back = false;
 	struct edu mapped;
 	int fd = -1;
 
@@ -274,14 +277,7 @@ static void test_destroy_while_mapped(void)
 	CHECK(strstr(s, "quarantined"));
 	free(s);
 	edu_close(&mapped);
-	for (int i = 0; i < 500 && !back; i++) {
-		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &s));
-		back = strcmp(s, edu.driver) == 0;
-		free(s);
-		if (!back)
-			nanosleep(&ms, NULL);
-	}
-	CHECK(back);
+	CHECK(wait_given_back());
 	vc_close(&c);
 }
 
@@ -302,20 +298,8 @@ static void test_dirty_tracking_refused(void)
 	CHECK_DBUS_ERROR(&c, vc_attach_device(&c, dirty_vm, dev), VC_ERR_NOT_SUPPORTED);
 	CHECK(strstr(vc_error_message(&c), "cannot track dirty pages"));
 	/* Bound on demand for the attempt, and given back after it (on the
-	 * release thread: bounded wait). */
-	char *driver = NULL;
-	struct timespec ms = { 0, 20 * 1000 * 1000 };
-
-	for (int i = 0; i < 500; i++) {
-		free(driver);
-		driver = NULL;
-		CHECK_DBUS_OK(&c, vc_get_string(&c, dev, VC_DEVICE, "Driver", &driver));
-		if (strcmp(driver, edu.driver) == 0)
-			break;
-		nanosleep(&ms, NULL);
-	}
-	CHECK_STREQ(driver, edu.driver);
-	free(driver);
+	 * release thread). */
+	CHECK(wait_given_back());
 	CHECK_DBUS_OK(&c, vc_destroy(&c, dirty_vm, VC_VM));
 	free(dirty_vm);
 	vc_close(&c);
