@@ -118,11 +118,23 @@ static int loop(struct ctl *c, int sfd)
 	}
 }
 
+/* Signals of iface from /org/viommu1. On the system bus the match also
+ * subscribes; on the private socket it only filters what the daemon sends. */
+static int subscribe(struct ctl *c, const char *iface, sd_bus_message_handler_t handler,
+		     sd_bus_slot **slot)
+{
+	char match[256];
+
+	snprintf(match, sizeof(match), "type='signal',%s%s%sinterface='%s',path='" VIOMMU_ROOT_PATH "'",
+		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
+		 c->destination ? "'," : "", iface);
+	return sd_bus_add_match(c->bus, slot, match, handler, c);
+}
+
 int cmd_monitor(struct ctl *c, int argc, char **argv)
 {
 	sd_bus_slot *slot = NULL, *objects_slot = NULL;
 	sigset_t mask;
-	char match[256], objects_match[256];
 	int sfd, r;
 
 	sigemptyset(&mask);
@@ -133,40 +145,27 @@ int cmd_monitor(struct ctl *c, int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		return -errno;
-	/* On the private socket the daemon sends every signal and the match
-	 * only filters here; on the system bus it also subscribes. */
-	snprintf(match, sizeof(match),
-		 "type='signal',%s%s%sinterface='" VIOMMU_IFACE_MANAGER "',path='" VIOMMU_ROOT_PATH "'",
-		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
-		 c->destination ? "'," : "");
-	snprintf(objects_match, sizeof(objects_match),
-		 "type='signal',%s%s%sinterface='org.freedesktop.DBus.ObjectManager',path='"
-		 VIOMMU_ROOT_PATH "'",
-		 c->destination ? "sender='" : "", c->destination ? c->destination : "",
-		 c->destination ? "'," : "");
-	r = sd_bus_add_match(c->bus, &slot, match, on_signal, c);
+	r = subscribe(c, VIOMMU_IFACE_MANAGER, on_signal, &slot);
 	if (r >= 0)
-		r = sd_bus_add_match(c->bus, &objects_slot, objects_match, on_object_signal, c);
+		r = subscribe(c, "org.freedesktop.DBus.ObjectManager", on_object_signal, &objects_slot);
 	if (r < 0) {
-		sd_bus_slot_unref(slot);
-		close(sfd);
-		return bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot subscribe: %s", strerror(-r));
+		r = bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot subscribe: %s", strerror(-r));
+		goto out;
 	}
 	/* The daemon sends object signals to the callers of GetManagedObjects. */
 	r = sd_bus_call_method(c->bus, c->destination, VIOMMU_ROOT_PATH,
 			       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", NULL, NULL,
 			       "");
 	if (r < 0) {
-		sd_bus_slot_unref(objects_slot);
-		sd_bus_slot_unref(slot);
-		close(sfd);
-		return bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot reach viommud: %s",
-				     strerror(-r));
+		r = bus_set_error(c, SD_BUS_ERROR_FAILED, -r, "cannot reach viommud: %s",
+				  strerror(-r));
+		goto out;
 	}
 	out_table_begin(c->out, NULL, NULL, signal_columns,
 			sizeof(signal_columns) / sizeof(signal_columns[0]), OUT_TABLE_STREAM);
 	r = loop(c, sfd);
 	out_table_end(c->out);
+out:
 	sd_bus_slot_unref(objects_slot);
 	sd_bus_slot_unref(slot);
 	close(sfd);

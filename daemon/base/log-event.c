@@ -32,7 +32,7 @@ static const char *const event_ids[LOG_EVENT_COUNT] = {
 	[LOG_EVENT_EVENTS_LOST] = "837e6ad287284fb78004da0a201092d5",
 };
 
-const char *log_event_id(enum log_event event)
+static const char *log_event_id(enum log_event event)
 {
 	return event < LOG_EVENT_COUNT ? event_ids[event] : "";
 }

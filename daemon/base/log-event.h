@@ -42,8 +42,5 @@ struct log_fields {
 #define LOG_FIELDS(...) (&(const struct log_fields){ __VA_ARGS__ })
 #define LOG_UID(u) .uid = (long long)(u), .has_uid = true
 
-/* The MESSAGE_ID of an event, 32 hex digits. */
-const char *log_event_id(enum log_event event);
-
 void log_event(enum log_event event, int priority, const struct log_fields *fields,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "log-event.h"
+
 #define SERVER_PEER_ID_MAX 64
 #define SERVER_PEER_GROUPS_MAX 64
 #define SERVER_GID_UNKNOWN ((gid_t)-1)
@@ -31,6 +33,7 @@ struct server_peer {
 };
 
 bool peer_is_root(const struct server_peer *peer);
-/* An audit record (log_notice "AUDIT ...") of what peer (NULL: the daemon) did. */
-void audit_peer(const struct server_peer *peer, const char *action, const char *vm,
-		const char *device);
+/* An audit record of what peer (NULL: the daemon) did: the journal's event,
+ * with the text "AUDIT <action> uid=... vm=... device=...". */
+void audit_peer(const struct server_peer *peer, enum log_event event, const char *action,
+		const char *vm, const char *device);

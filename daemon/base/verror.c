@@ -34,7 +34,7 @@ int error_kernel(struct verror *error, int r, const char *ioctl_name, const char
 	return r;
 }
 
-const char *error_name_of_errno(int r)
+static const char *error_name_of_errno(int r)
 {
 	switch (-r) {
 	case ENOENT:

@@ -36,9 +36,7 @@ int error_kernel(struct verror *error, int r, const char *ioctl_name, const char
 
 /* The error name for a negative errno (ENOENT -> NotFound, EBUSY -> Busy,
  * EPERM/EACCES -> PermissionDenied, EINVAL/ERANGE/EOVERFLOW -> InvalidArgument,
- * EOPNOTSUPP -> NotSupported, EDQUOT -> QuotaExceeded, else Kernel). */
-const char *error_name_of_errno(int r);
-
-/* That name with the message and strerror(-r) after it. Returns r. */
+ * EOPNOTSUPP -> NotSupported, EDQUOT -> QuotaExceeded, else Kernel), with the
+ * message and strerror(-r) after it. Returns r. */
 int error_errno(struct verror *error, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -310,15 +310,6 @@ void daemon_update_status(struct daemon *d)
 	sd_notifyf(0, "STATUS=%zu VMs, %u of %u devices attached", d->nvm_index, attached, devices);
 }
 
-void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device)
-{
-	struct server_peer peer = { .uid = (uid_t)-1 };
-
-	if (m)
-		server_peer(m, &peer);
-	audit_peer(&peer, action, vm, device);
-}
-
 void strv_free(char **strv)
 {
 	for (char **p = strv; p && *p; p++)

@@ -38,8 +38,6 @@ int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 			 sd_bus_error *error);
 /* PermissionDenied with why unless the sender of m is root. */
 int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error);
-/* An audit record of what the sender of m did. */
-void audit_message(sd_bus_message *m, const char *action, const char *vm, const char *device);
 
 /* objects-dbus.c: InterfacesAdded and InterfacesRemoved of the ObjectManager
  * at /org/viommu1 (a VM's objects to its owner alone, devices to everyone). */
@@ -50,7 +48,15 @@ void object_signal_removed(struct daemon *d, struct vm *vm, enum model_object ki
 /* A bus filter: a caller of GetManagedObjects follows the objects from then on. */
 int object_manager_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
-/* vm-dbus.c: PropertiesChanged of one Vm property, to the owner alone. */
+/* vm-dbus.c: a signal of path about vm, to the VM's owner alone (on the system
+ * bus a unicast: sd-bus 252 has no sd_bus_emit_signal_to); -ENOTCONN when the
+ * owner's connection is gone. *out_bus (may be NULL) gets the connection. */
+int vm_owner_signal_new(const struct vm *vm, const char *path, const char *iface,
+			const char *member, sd_bus **out_bus, sd_bus_message **out);
+/* The caller of the message being dispatched may see vm (no message: a
+ * signal the daemon emits, true). */
+bool vm_visible_now(sd_bus *bus, const struct vm *vm);
+/* PropertiesChanged of one Vm property, to the owner alone. */
 void vm_property_changed(struct vm *vm, const char *property);
 
 /* device.c */

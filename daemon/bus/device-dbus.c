@@ -75,10 +75,8 @@ static int prop_hw_info(sd_bus *bus, const char *path, const char *iface, const 
 /* Whether the caller of the current message may see the device's VM. */
 static bool device_vm_visible(sd_bus *bus, const struct device *dev)
 {
-	sd_bus_message *m = sd_bus_get_current_message(bus);
-	struct server_peer peer;
-
-	return dev->vm && m && server_peer(m, &peer) == 0 && vm_visible_to(dev->vm, &peer);
+	/* No caller (a signal): the VM is not named. */
+	return dev->vm && sd_bus_get_current_message(bus) && vm_visible_now(bus, dev->vm);
 }
 
 static int prop_vm(sd_bus *bus, const char *path, const char *iface, const char *property,

@@ -22,13 +22,9 @@ static int prop_pending(sd_bus *bus, const char *path, const char *iface, const 
 void fault_queue_signal_fault(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfault *f,
 			      const char *device_path)
 {
-	struct vm *vm = q->vm;
-	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
 	sd_bus_message *m = NULL;
 
-	if (bus && sd_bus_message_new_signal(bus, &m, q->path, VIOMMU_IFACE_FAULT_QUEUE,
-					     "Fault") >= 0 &&
-	    (vm->peer_id[0] != ':' || sd_bus_message_set_destination(m, vm->peer_id) >= 0) &&
+	if (vm_owner_signal_new(q->vm, q->path, VIOMMU_IFACE_FAULT_QUEUE, "Fault", NULL, &m) >= 0 &&
 	    sd_bus_message_append(m, "ouuutuu", device_path, f->pasid, f->grpid, f->perm,
 				  f->addr, f->cookie, f->flags) >= 0)
 		sd_bus_send(NULL, m, NULL);

@@ -45,20 +45,9 @@ static int append_interface(sd_bus *bus, sd_bus_message *m, enum model_object ki
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "{sv}");
 	for (const sd_bus_vtable *v = object_kinds[kind].vtable;
-	     r >= 0 && v->type != _SD_BUS_VTABLE_END; v++) {
-		if (v->type != _SD_BUS_VTABLE_PROPERTY)
-			continue;
-		r = sd_bus_message_open_container(m, 'e', "sv");
-		if (r >= 0)
-			r = sd_bus_message_append(m, "s", v->x.property.member);
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'v', v->x.property.signature);
-		if (r >= 0)
-			r = bus_property_append(bus, m, object_kinds[kind].vtable, path, iface,
-						v->x.property.member, object);
-		for (int i = 0; r >= 0 && i < 2; i++)
-			r = sd_bus_message_close_container(m);
-	}
+	     r >= 0 && v->type != _SD_BUS_VTABLE_END; v++)
+		if (v->type == _SD_BUS_VTABLE_PROPERTY)
+			r = bus_property_append_entry(bus, m, v, path, iface, object);
 	for (int i = 0; r >= 0 && i < 3; i++)
 		r = sd_bus_message_close_container(m);
 	return r;

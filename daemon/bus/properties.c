@@ -21,18 +21,30 @@ int bus_property_get_string(sd_bus *bus, const char *path, const char *iface,
 	return sd_bus_message_append_basic(reply, 's', userdata);
 }
 
-int bus_property_append(sd_bus *bus, sd_bus_message *m, const sd_bus_vtable *vtable,
-			const char *path, const char *iface, const char *member, void *object)
+const sd_bus_vtable *bus_vtable_property(const sd_bus_vtable *vtable, const char *member)
 {
-	for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
-		void *at;
+	for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++)
+		if (v->type == _SD_BUS_VTABLE_PROPERTY && strcmp(v->x.property.member, member) == 0)
+			return v;
+	return NULL;
+}
 
-		if (v->type != _SD_BUS_VTABLE_PROPERTY || strcmp(v->x.property.member, member) != 0)
-			continue;
-		at = (uint8_t *)object + v->x.property.offset;
-		if (v->x.property.get)
-			return v->x.property.get(bus, path, iface, member, m, at, NULL);
-		return sd_bus_message_append_basic(m, v->x.property.signature[0], at);
-	}
-	return -ENOENT;
+int bus_property_append_entry(sd_bus *bus, sd_bus_message *m, const sd_bus_vtable *p,
+			      const char *path, const char *iface, void *object)
+{
+	void *at = (uint8_t *)object + p->x.property.offset;
+	int r = sd_bus_message_open_container(m, 'e', "sv");
+
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", p->x.property.member);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', p->x.property.signature);
+	if (r >= 0)
+		r = p->x.property.get ? p->x.property.get(bus, path, iface, p->x.property.member, m,
+							  at, NULL)
+				      : sd_bus_message_append_basic(m, p->x.property.signature[0],
+								    at);
+	for (int i = 0; r >= 0 && i < 2; i++)
+		r = sd_bus_message_close_container(m);
+	return r;
 }

@@ -16,7 +16,10 @@ int bus_property_get_string(sd_bus *bus, const char *path, const char *iface,
 			    const char *property, sd_bus_message *reply, void *userdata,
 			    sd_bus_error *error);
 
-/* Appends the value of the vtable's property member of object (a getter's or
- * the field's), as PropertiesChanged wants it; -ENOENT: no such property. */
-int bus_property_append(sd_bus *bus, sd_bus_message *m, const sd_bus_vtable *vtable,
-			const char *path, const char *iface, const char *member, void *object);
+/* The vtable's entry of property member, or NULL. */
+const sd_bus_vtable *bus_vtable_property(const sd_bus_vtable *vtable, const char *member);
+
+/* Appends the {sv} entry of property p of object (its getter's value, or the
+ * field's), as PropertiesChanged and InterfacesAdded carry it. */
+int bus_property_append_entry(sd_bus *bus, sd_bus_message *m, const sd_bus_vtable *p,
+			      const char *path, const char *iface, void *object);

@@ -47,14 +47,9 @@ const sd_bus_vtable vdevice_vtable[] = {
 int object_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **found,
 		sd_bus_error *error)
 {
-	struct daemon *d = ud;
-	sd_bus_message *m = sd_bus_get_current_message(bus);
-	struct server_peer peer;
-	struct vm *vm = vm_of_object_path(d, path);
+	struct vm *vm = vm_of_object_path(ud, path);
 
-	if (!vm || path[strlen(vm->path)] != '/')
-		return 0;
-	if (m && (server_peer(m, &peer) < 0 || !vm_visible_to(vm, &peer)))
+	if (!vm || path[strlen(vm->path)] != '/' || !vm_visible_now(bus, vm))
 		return 0;
 	if (strcmp(iface, VIOMMU_IFACE_VIOMMU) == 0) {
 		for (struct viommu *v = vm->viommus; v; v = v->next)

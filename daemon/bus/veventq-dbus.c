@@ -8,27 +8,11 @@
 #include "errors.h"
 #include "options.h"
 
-/* Sends a signal of the vIOMMU to the VM's owner only (sd-bus 252 has no
- * sd_bus_emit_signal_to: build it and name the destination). */
-static int viommu_unicast(struct viommu *v, const char *member, sd_bus_message **out)
-{
-	struct vm *vm = v->vm;
-	sd_bus *bus = server_peer_bus(vm->daemon->server, vm->peer_id);
-	int r;
-
-	if (!bus)
-		return -ENOTCONN;
-	r = sd_bus_message_new_signal(bus, out, v->path, VIOMMU_IFACE_VIOMMU, member);
-	if (r >= 0 && vm->peer_id[0] == ':')
-		r = sd_bus_message_set_destination(*out, vm->peer_id);
-	return r;
-}
-
 void viommu_signal_events_lost(struct viommu *v, uint32_t type, uint32_t count, uint32_t seq)
 {
 	sd_bus_message *m = NULL;
 
-	if (viommu_unicast(v, "EventsLost", &m) >= 0 &&
+	if (vm_owner_signal_new(v->vm, v->path, VIOMMU_IFACE_VIOMMU, "EventsLost", NULL, &m) >= 0 &&
 	    sd_bus_message_append(m, "uuu", type, count, seq) >= 0)
 		sd_bus_send(NULL, m, NULL);
 	sd_bus_message_unref(m);
@@ -39,7 +23,7 @@ void viommu_signal_event(struct viommu *v, uint64_t virt_id, uint32_t type, cons
 {
 	sd_bus_message *m = NULL;
 
-	if (viommu_unicast(v, "Event", &m) >= 0 &&
+	if (vm_owner_signal_new(v->vm, v->path, VIOMMU_IFACE_VIOMMU, "Event", NULL, &m) >= 0 &&
 	    sd_bus_message_append(m, "tu", virt_id, type) >= 0 &&
 	    sd_bus_message_append_array(m, 'y', data, len) >= 0 &&
 	    sd_bus_message_append(m, "u", seq) >= 0)

@@ -98,36 +98,43 @@ static int prop_iova_ranges(sd_bus *bus, const char *path, const char *iface,
  * broadcast would tell every client about a VM they may not see (sd-bus 252
  * has no sd_bus_emit_properties_changed_to).
  */
-void vm_property_changed(struct vm *vm, const char *name)
+int vm_owner_signal_new(const struct vm *vm, const char *path, const char *iface,
+			const char *member, sd_bus **out_bus, sd_bus_message **out)
 {
 	sd_bus *bus = vm->daemon->server ? server_peer_bus(vm->daemon->server, vm->peer_id)
 					  : NULL; /* no server: the model driven in process */
-	const char *type = NULL;
-	sd_bus_message *m = NULL;
 	int r;
 
-	for (const sd_bus_vtable *v = vm_vtable; v->type != _SD_BUS_VTABLE_END; v++)
-		if (v->type == _SD_BUS_VTABLE_PROPERTY && strcmp(v->x.property.member, name) == 0)
-			type = v->x.property.signature;
-	if (!bus || !type)
-		return;
-	r = sd_bus_message_new_signal(bus, &m, vm->path, "org.freedesktop.DBus.Properties",
-				      "PropertiesChanged");
+	if (!bus)
+		return -ENOTCONN;
+	r = sd_bus_message_new_signal(bus, out, path, iface, member);
 	if (r >= 0 && vm->peer_id[0] == ':')
-		r = sd_bus_message_set_destination(m, vm->peer_id);
+		r = sd_bus_message_set_destination(*out, vm->peer_id);
+	if (out_bus)
+		*out_bus = bus;
+	return r;
+}
+
+void vm_property_changed(struct vm *vm, const char *name)
+{
+	const sd_bus_vtable *p = bus_vtable_property(vm_vtable, name);
+	sd_bus_message *m = NULL;
+	sd_bus *bus = NULL;
+	int r;
+
+	if (!p)
+		return;
+	r = vm_owner_signal_new(vm, vm->path, "org.freedesktop.DBus.Properties",
+				"PropertiesChanged", &bus, &m);
+	if (r == -ENOTCONN)
+		return; /* the owner is gone */
 	if (r >= 0)
 		r = sd_bus_message_append(m, "s", VIOMMU_IFACE_VM);
 	if (r >= 0)
 		r = sd_bus_message_open_container(m, 'a', "{sv}");
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'e', "sv");
+		r = bus_property_append_entry(bus, m, p, vm->path, VIOMMU_IFACE_VM, vm);
 	if (r >= 0)
-		r = sd_bus_message_append(m, "s", name);
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', type);
-	if (r >= 0)
-		r = bus_property_append(bus, m, vm_vtable, vm->path, VIOMMU_IFACE_VM, name, vm);
-	for (int i = 0; r >= 0 && i < 3; i++)
 		r = sd_bus_message_close_container(m);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "as", 0);
@@ -317,12 +324,14 @@ int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct vm *vm = userdata;
+	struct server_peer peer;
 	int r = vm_require_raw_grant(vm->daemon, m, "a VM's iommufd", error);
 
+	if (r >= 0)
+		r = daemon_caller(m, &peer, error);
 	if (r < 0)
 		return r;
-	audit_message(m, "fast-path", vm->name, NULL);
-	vm_share_iommufd(vm);
+	vm_share_iommufd(vm, &peer);
 	return sd_bus_reply_method_return(m, "h", vm->iommufd);
 }
 
@@ -451,8 +460,7 @@ const sd_bus_vtable vm_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-/* The caller of the message being dispatched may see this VM. */
-static bool vm_visible_now(sd_bus *bus, const struct vm *vm)
+bool vm_visible_now(sd_bus *bus, const struct vm *vm)
 {
 	sd_bus_message *m = sd_bus_get_current_message(bus);
 	struct server_peer peer;

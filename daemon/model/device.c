@@ -316,7 +316,7 @@ int device_bind_vfio(struct daemon *d, struct device *dev, const struct server_p
 		return error_errno(error, r, "cannot bind %s to vfio-pci", dev->name);
 	/* An operator's bind stays: only on-demand binds are given back. */
 	device_refresh(d, dev);
-	audit_peer(caller, "bind", NULL, dev->name);
+	audit_peer(caller, LOG_EVENT_DEVICE_BOUND, "bind", NULL, dev->name);
 	log_info("%s bound to vfio-pci (was %s)", dev->name,
 		 saved.driver[0] ? saved.driver : "unbound");
 	return 0;
@@ -345,6 +345,6 @@ int device_unbind_vfio(struct daemon *d, struct device *dev, const struct server
 	device_refresh(d, dev);
 	if (r < 0)
 		return error_errno(error, r, "cannot give %s back from vfio-pci", dev->name);
-	audit_peer(caller, "unbind", NULL, dev->name);
+	audit_peer(caller, LOG_EVENT_DEVICE_UNBOUND, "unbind", NULL, dev->name);
 	return 0;
 }

@@ -430,8 +430,7 @@ void vm_fd_unstore(const struct vm *vm, const char *what);
  * stored (or dropped); adopt.c looks them up by the same names. */
 void vm_fd_store_queue(const struct vm *vm, const char *kind, uint32_t kernel_id, int fd,
 		       int notify_fd, bool store);
-/* The VM named by path if the caller may see it (owner or root), else NULL. */
-struct vm *vm_visible(struct daemon *d, const char *path, const struct server_peer *peer);
+/* Whether the caller may see the VM: its owner, or root. */
 bool vm_visible_to(const struct vm *vm, const struct server_peer *peer);
 int vm_create(struct daemon *d, const struct server_peer *peer, const char *name,
 	      const struct vm_options *options, struct vm **out, struct verror *error);
@@ -439,8 +438,9 @@ void vm_free(struct vm *vm);
 int vm_refresh_ranges(struct vm *vm);
 /* NotSupported for a broker VM, whose VMM does what (a method name) itself. */
 int vm_require_managed(const struct vm *vm, const char *what, struct verror *error);
-/* The iommufd goes to a VMM: from now on the VM's state is shared (Shared). */
-void vm_share_iommufd(struct vm *vm);
+/* The iommufd goes to caller's VMM (audited): from now on the VM's state is
+ * shared (Shared). */
+void vm_share_iommufd(struct vm *vm, const struct server_peer *caller);
 /* Vm.GetDeviceFd: *out_fd, the caller's to send and close, is the VM's own
  * bound cdev (managed) or one unbound open per reservation (broker). */
 int vm_open_device_fd(struct vm *vm, struct device *dev, const struct server_peer *caller,

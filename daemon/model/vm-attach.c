@@ -394,7 +394,7 @@ int vm_attach_device(struct vm *vm, struct device *dev, const struct attach_opti
 	dev->vm = vm;
 	if (vm->mode == VM_MODE_BROKER) {
 		log_info("VM %s: %s reserved for the VMM", vm->name, dev->name);
-		audit_peer(caller, "assign", vm->name, dev->name);
+		audit_peer(caller, LOG_EVENT_DEVICE_ASSIGNED, "assign", vm->name, dev->name);
 		return 0;
 	}
 
@@ -430,7 +430,7 @@ int vm_attach_device(struct vm *vm, struct device *dev, const struct attach_opti
 	}
 	vm_device_read_hw_info(vm, vd);
 	vm_refresh_ranges(vm);
-	audit_peer(caller, "assign", vm->name, dev->name);
+	audit_peer(caller, LOG_EVENT_DEVICE_ASSIGNED, "assign", vm->name, dev->name);
 	log_info("VM %s: %s attached (device %u on HWPT %u%s)", vm->name, dev->name, vd->dev_id,
 		 vd->pt_id, vm->nesting ? ", nesting parent" : "");
 	return 0;
@@ -488,7 +488,7 @@ int vm_open_device_fd(struct vm *vm, struct device *dev, const struct server_pee
 		if (*out_fd < 0)
 			return error_errno(error, -errno, "cannot hand out the VFIO cdev of %s",
 					   dev->name);
-		audit_peer(caller, "device-fd", vm->name, dev->name);
+		audit_peer(caller, LOG_EVENT_FAST_PATH, "device-fd", vm->name, dev->name);
 		vd->fd_handed_out = true;
 		return 0;
 	}
@@ -501,7 +501,7 @@ int vm_open_device_fd(struct vm *vm, struct device *dev, const struct server_pee
 				 "the cdev of %s was handed out for VM %s already: one per "
 				 "reservation; destroy the VM to reserve it again",
 				 dev->name, vm->name);
-	audit_peer(caller, "device-fd", vm->name, dev->name);
+	audit_peer(caller, LOG_EVENT_FAST_PATH, "device-fd", vm->name, dev->name);
 	r = vfio_device_open_by_bdf(vm->daemon->sysfs_root, dev->name, out_fd);
 	if (r < 0)
 		return error_errno(error, r, "cannot open the VFIO cdev of %s", dev->name);

@@ -23,13 +23,6 @@ bool vm_visible_to(const struct vm *vm, const struct server_peer *peer)
 	return peer_is_root(peer) || vm->owner == peer->uid;
 }
 
-struct vm *vm_visible(struct daemon *d, const char *path, const struct server_peer *peer)
-{
-	struct vm *vm = vm_by_path(d, path);
-
-	return vm && vm_visible_to(vm, peer) ? vm : NULL;
-}
-
 struct vm_device *vm_device_of(struct vm *vm, const struct device *dev)
 {
 	for (struct vm_device *vd = vm->devices; vd; vd = vd->next)
@@ -310,8 +303,9 @@ int vm_require_managed(const struct vm *vm, const char *what, struct verror *err
 			 vm->name, what);
 }
 
-void vm_share_iommufd(struct vm *vm)
+void vm_share_iommufd(struct vm *vm, const struct server_peer *caller)
 {
+	audit_peer(caller, LOG_EVENT_FAST_PATH, "fast-path", vm->name, NULL);
 	if (vm->shared)
 		return;
 	log_info("VM %s: iommufd handed out; from now on its state is shared", vm->name);
@@ -334,7 +328,7 @@ int vm_claim(struct vm *vm, const struct server_peer *caller, bool holder_connec
 		vm->unclaimed = false;
 		model_vm_property_changed(vm, "Claimed");
 	}
-	audit_peer(caller, "claim", vm->name, NULL);
+	audit_peer(caller, LOG_EVENT_VM_CLAIMED, "claim", vm->name, NULL);
 	return 0;
 }
 
