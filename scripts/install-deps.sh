@@ -24,6 +24,8 @@ packages=(
 	# the units test: systemd-analyze, systemd-sysusers, systemd-tmpfiles, and
 	# /bin/kill (ExecReload=), which systemd-analyze verify wants to exist
 	systemd procps
+	# the systemd-polkit test: polkitd 122 (JavaScript rules), useradd
+	polkitd passwd
 	# scripts/deb.sh: the Debian packages (it installs the rest of
 	# debian/control's Build-Depends itself) and their check
 	debhelper lintian

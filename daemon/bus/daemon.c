@@ -10,6 +10,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "authorize.h"
 #include "errors.h"
 #include "log.h"
 #include "selftest.h"
@@ -113,6 +114,7 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 
 void daemon_fini(struct daemon *d)
 {
+	polkit_free(d);
 	model_stop(d);
 	if (d->commit_event)
 		event_free(d->commit_event);
@@ -209,10 +211,13 @@ static int daemon_register_objects(sd_bus *bus, struct daemon *d)
 		r = sd_bus_add_object_manager(bus, NULL, VIOMMU_ROOT_PATH);
 	if (r >= 0)
 		r = sd_bus_add_filter(bus, NULL, object_manager_filter, d);
-	/* Before any handler: the per-message limits, then the intent of a
-	 * call that changes state (sd-bus runs the newest filter first). */
+	/* Before any handler: the per-message limits, then polkit (system bus),
+	 * then the intent of a call that changes state (sd-bus runs the newest
+	 * filter first). */
 	if (r >= 0)
 		r = sd_bus_add_filter(bus, NULL, state_bus_filter, d);
+	if (r >= 0 && sd_bus_is_bus_client(bus))
+		r = sd_bus_add_filter(bus, NULL, polkit_filter, d);
 	if (r >= 0)
 		r = sd_bus_add_filter(bus, NULL, message_limits_filter, d);
 	if (r >= 0)
@@ -262,6 +267,7 @@ void daemon_peer_gone(const char *peer_id, void *userdata)
 	struct vm *vm = d->vms, *next;
 	bool changed = false;
 
+	polkit_forget(d, peer_id);
 	for (; vm; vm = next) {
 		next = vm->next;
 		/* A VM bound to its VMM's process goes when the process does. */
@@ -284,18 +290,6 @@ int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *erro
 	if (r < 0)
 		return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
 				 "cannot tell who is calling (%s)", strerror(-r));
-	return 0;
-}
-
-int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error)
-{
-	struct server_peer peer;
-	int r = daemon_caller(m, &peer, error);
-
-	if (r < 0)
-		return r;
-	if (!peer_is_root(&peer))
-		return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED, "%s", why);
 	return 0;
 }
 

@@ -36,8 +36,6 @@ int daemon_caller(sd_bus_message *m, struct server_peer *out, sd_bus_error *erro
 /* PermissionDenied unless the caller holds the raw-fd (fast-path) grant. */
 int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 			 sd_bus_error *error);
-/* PermissionDenied with why unless the sender of m is root. */
-int daemon_require_root(sd_bus_message *m, const char *why, sd_bus_error *error);
 
 /* objects-dbus.c: InterfacesAdded and InterfacesRemoved of the ObjectManager
  * at /org/viommu1 (a VM's objects to its owner alone, devices to everyone). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authorize.h"
 #include "errors.h"
 #include "properties.h"
 
@@ -112,10 +113,10 @@ static int device_method_rebind(sd_bus_message *m, struct device *dev, bool bind
 {
 	struct verror e = VERROR_INIT;
 	struct server_peer peer;
-	int r = daemon_require_root(m, "only root may rebind devices", error);
+	int r = daemon_authorize(dev->daemon, m, AUTH_BIND_DEVICES,
+				 bind ? "bind devices to vfio-pci" : "unbind devices from vfio-pci",
+				 &peer, error);
 
-	if (r >= 0)
-		r = daemon_caller(m, &peer, error);
 	if (r < 0)
 		return r;
 	r = bind ? device_bind_vfio(dev->daemon, dev, &peer, &e)

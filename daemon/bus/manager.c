@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authorize.h"
 #include "errors.h"
 #include "log.h"
 
@@ -98,22 +99,22 @@ static int method_create_vm(sd_bus_message *m, void *userdata, sd_bus_error *err
 	struct vm_options options;
 	const char *name;
 	struct vm *vm;
-	int r = daemon_caller(m, &peer, error);
+	int r = daemon_authorize(d, m, AUTH_MANAGE_VMS, "create VMs", &peer, error);
 
 	if (r < 0)
 		return r;
 	r = sd_bus_message_read(m, "s", &name);
 	if (r < 0)
 		return r;
-	if (!config_may_create_vm(d->config, peer.uid, peer.gid, peer.groups, peer.ngroups))
-		return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "uid %u may not create VMs: add the user or one of its groups to "
-				 "vm_users or vm_groups in %s",
-				 (unsigned int)peer.uid,
-				 d->config->path ? d->config->path : CONFIG_DEFAULT_PATH);
 	r = vm_options_read(m, &options, error);
 	if (r < 0)
 		return r;
+	/* A broker VM hands out its raw iommufd and cdevs: the same grant. */
+	if (options.mode == VM_MODE_BROKER) {
+		r = daemon_authorize(d, m, AUTH_FAST_PATH, "create a broker VM", NULL, error);
+		if (r < 0)
+			return r;
+	}
 	r = vm_create(d, &peer, name, &options, &vm, &e);
 	if (r < 0)
 		return bus_error(error, &e, r);

@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "authorize.h"
 #include "errors.h"
 #include "fd-identity.h"
 #include "state.h"
@@ -59,8 +60,7 @@ int manager_method_list_orphans(sd_bus_message *m, void *userdata, sd_bus_error 
 	struct daemon *d = userdata;
 	sd_bus_message *reply = NULL;
 	char target[PATH_MAX];
-	int r = daemon_require_root(m, "ListOrphans is for root: orphaned fds may hold any "
-				    "user's memory", error);
+	int r = daemon_authorize(d, m, AUTH_RELEASE_ORPHANS, "list orphaned fds", NULL, error);
 
 	if (r < 0)
 		return r;
@@ -83,8 +83,7 @@ int manager_method_release_orphan(sd_bus_message *m, void *userdata, sd_bus_erro
 {
 	struct daemon *d = userdata;
 	const char *name;
-	int r = daemon_require_root(m, "ReleaseOrphan is for root: orphaned fds may hold any "
-				    "user's memory", error);
+	int r = daemon_authorize(d, m, AUTH_RELEASE_ORPHANS, "release orphaned fds", NULL, error);
 
 	if (r < 0)
 		return r;

@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <string.h>
 
+#include "authorize.h"
 #include "state.h"
 
 /* Calls that never change what the state file holds: no intent for them.
@@ -38,10 +39,9 @@ static bool call_may_change(struct daemon *d, sd_bus_message *m, const char *pat
 		return false;
 	if (strcmp(path, VIOMMU_ROOT_PATH) == 0)
 		return strcmp(member, "CreateVm") == 0 &&
-		       config_may_create_vm(d->config, peer.uid, peer.gid, peer.groups,
-					    peer.ngroups);
+		       daemon_may(d, m, &peer, AUTH_MANAGE_VMS);
 	if (strncmp(path, VIOMMU_DEVICE_PREFIX "/", strlen(VIOMMU_DEVICE_PREFIX) + 1) == 0)
-		return peer_is_root(&peer); /* BindVfio, UnbindVfio */
+		return daemon_may(d, m, &peer, AUTH_BIND_DEVICES); /* BindVfio, UnbindVfio */
 	vm = vm_of_object_path(d, path);
 	return vm && vm_visible_to(vm, &peer);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "authorize.h"
 #include "errors.h"
 #include "log-event.h"
 #include "log.h"
@@ -296,29 +297,17 @@ static int method_alloc_domain(sd_bus_message *m, void *userdata, sd_bus_error *
 }
 
 /*
- * The one grant for raw kernel objects (fast_path_users, fast_path_groups):
- * a VM's iommufd, a device's cdev, and so broker VMs, which exist to hand
- * both over. With either a VMM can change the VM behind the daemon's state.
+ * The one grant for raw kernel objects (the fast path): a VM's iommufd, a
+ * device's cdev, and so broker VMs, which exist to hand both over. With
+ * either a VMM can change the VM behind the daemon's state.
  */
 int vm_require_raw_grant(struct daemon *d, sd_bus_message *m, const char *what,
 			 sd_bus_error *error)
 {
-	const struct config *config = d->config;
-	struct server_peer peer;
-	int r = daemon_caller(m, &peer, error);
+	char have[96];
 
-	if (r < 0)
-		return r;
-	if (config_may_take_fast_path(config, peer.uid, peer.gid, peer.groups, peer.ngroups))
-		return 0;
-	log_event(LOG_EVENT_ACCESS_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(peer.uid)),
-		  "AUDIT refused uid=%u pid=%d what=%s reason=no raw-fd grant",
-		  (unsigned int)peer.uid, (int)peer.pid, what);
-	return bus_error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-			 "uid %u may not have %s: raw kernel objects need the fast-path grant "
-			 "(fast_path_users or fast_path_groups in %s)",
-			 (unsigned int)peer.uid, what,
-			 config->path ? config->path : CONFIG_DEFAULT_PATH);
+	snprintf(have, sizeof(have), "have %s", what);
+	return daemon_authorize(d, m, AUTH_FAST_PATH, have, NULL, error);
 }
 
 static int method_get_iommufd(sd_bus_message *m, void *userdata, sd_bus_error *error)

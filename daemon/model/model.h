@@ -265,6 +265,7 @@ struct daemon {
 	struct event_base *base;
 	const struct model_hooks *hooks; /* NULL: nobody listens (a test) */
 	struct server *server; /* the transport above, opaque here */
+	struct polkit *polkit; /* the bus layer's polkit checks, opaque here */
 	struct config *config;
 	const char *config_path;
 	bool config_required;
@@ -432,6 +433,8 @@ void vm_fd_store_queue(const struct vm *vm, const char *kind, uint32_t kernel_id
 		       int notify_fd, bool store);
 /* Whether the caller may see the VM: its owner, or root. */
 bool vm_visible_to(const struct vm *vm, const struct server_peer *peer);
+/* The caller has authorised peer to create it (and for a broker VM, to take
+ * the fast path): the bus layer's authorize.h. */
 int vm_create(struct daemon *d, const struct server_peer *peer, const char *name,
 	      const struct vm_options *options, struct vm **out, struct verror *error);
 void vm_free(struct vm *vm);

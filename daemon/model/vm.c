@@ -126,20 +126,6 @@ int vm_create(struct daemon *d, const struct server_peer *peer, const char *name
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "dirty-tracking is for managed VMs: a broker VM's VMM allocates "
 				 "its own domains");
-	/* A broker VM hands out its raw iommufd and cdevs: the same grant. */
-	if (broker &&
-	    !config_may_take_fast_path(d->config, peer->uid, peer->gid, peer->groups,
-				       peer->ngroups)) {
-		log_event(LOG_EVENT_ACCESS_REFUSED, LOG_NOTICE, LOG_FIELDS(LOG_UID(peer->uid)),
-			  "AUDIT refused uid=%u pid=%d what=broker VM reason=no raw-fd grant",
-			  (unsigned int)peer->uid, (int)peer->pid);
-		return error_set(error, VIOMMU_ERROR_PERMISSION_DENIED,
-				 "uid %u may not create a broker VM: its VMM gets the raw iommufd "
-				 "and device cdevs, which need the fast-path grant "
-				 "(fast_path_users or fast_path_groups in %s)",
-				 (unsigned int)peer->uid,
-				 d->config->path ? d->config->path : CONFIG_DEFAULT_PATH);
-	}
 	vm = vm_by_owner_name(d, peer->uid, name);
 	if (vm)
 		return error_set(error, VIOMMU_ERROR_BUSY, "you already have a VM named %s (%s)",

@@ -25,6 +25,12 @@
 #define VIOMMU_IFACE_HW_QUEUE "org.viommu1.HwQueue"
 #define VIOMMU_IFACE_FAULT_QUEUE "org.viommu1.FaultQueue"
 
+/* The polkit actions of org.viommu1.policy (viommud(8), AUTHORIZATION). */
+#define VIOMMU_ACTION_MANAGE_VMS "org.viommu1.manage-vms"
+#define VIOMMU_ACTION_FAST_PATH "org.viommu1.fast-path"
+#define VIOMMU_ACTION_BIND_DEVICES "org.viommu1.bind-devices"
+#define VIOMMU_ACTION_RELEASE_ORPHANS "org.viommu1.release-orphans"
+
 #define VIOMMU_ERROR_NOT_FOUND "org.viommu1.Error.NotFound"
 #define VIOMMU_ERROR_BUSY "org.viommu1.Error.Busy"
 #define VIOMMU_ERROR_PERMISSION_DENIED "org.viommu1.Error.PermissionDenied"
