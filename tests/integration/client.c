@@ -577,6 +577,20 @@ int vc_pins_are(const void *va, uint64_t len, uint32_t refs)
 	return r;
 }
 
+bool vc_daemon_log_has(const char *text)
+{
+	const char *path = getenv("VIOMMUD_LOG");
+	FILE *f = path ? fopen(path, "r") : NULL;
+	char line[1024];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 int vc_daemon_fds(const char *prefix)
 {
 	const char *pid = getenv("VIOMMUD_PID");

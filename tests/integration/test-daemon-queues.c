@@ -308,6 +308,8 @@ static void test_event_relay(void)
 	} while ((relayed < 6 || lost < 2) && now.tv_sec - start.tv_sec < 10);
 	CHECK_EQ(relayed, 6);
 	CHECK_EQ(lost, 2);
+	/* The operator hears of it: the journal's record, here its stderr form. */
+	CHECK(vc_daemon_log_has("has lost 2 events"));
 	sd_bus_slot_unref(slot);
 	CHECK(close(efd) == 0);
 	teardown(&s);

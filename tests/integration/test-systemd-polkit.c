@@ -18,7 +18,10 @@
  *    answered meanwhile (the loop does not wait on polkit), and nobody's
  *    ninth call in flight is refused at once (LimitsExceeded);
  *  - polkitd masked and stopped: viommud.conf decides (nobody may create VMs,
- *    the member may not).
+ *    the member may not);
+ *  - the object tree on this real system bus: busctl tree and gdbus
+ *    introspect --recurse show every VM to root; nobody's GetManagedObjects
+ *    has its own VM and no other user's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -390,6 +393,71 @@ static void test_without_polkit(void)
 	CHECK(shell("systemctl unmask --runtime polkit.service") == 0);
 }
 
+/* Whether cmd's output (as root) has text. */
+static bool output_has(const char *cmd, const char *text)
+{
+	FILE *p = popen(cmd, "r");
+	char line[1024];
+	bool found = false;
+
+	while (p && fgets(line, sizeof(line), p))
+		found = found || strstr(line, text);
+	if (p)
+		pclose(p);
+	if (!found)
+		check_note("\"%s\" did not say \"%s\"", cmd, text);
+	return found;
+}
+
+/* The object tree on the real system bus: the tools see every VM (root),
+ * and nobody's GetManagedObjects shows its own VM and not the others. */
+static void test_object_tree(void)
+{
+	char gdbus[512], mine[260], members[260], roots[260], *objects;
+	int pipefd[2], status;
+	ssize_t n = 0;
+	pid_t pid;
+
+	CHECK(output_has("busctl --system tree --list org.viommu1", member_vm));
+	CHECK(output_has("busctl --system tree --list org.viommu1", edu_path));
+	snprintf(gdbus, sizeof(gdbus),
+		 "gdbus introspect --system --dest org.viommu1 --object-path /org/viommu1 "
+		 "--recurse");
+	CHECK(output_has(gdbus, "interface org.viommu1.Vm"));
+	CHECK(output_has(gdbus, "interface org.freedesktop.DBus.ObjectManager"));
+
+	objects = calloc(1, 65536);
+	CHECK(objects);
+	CHECK(pipe(pipefd) == 0);
+	fflush(stdout);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		close(pipefd[0]);
+		if (become(&nobody) < 0 || dup2(pipefd[1], STDOUT_FILENO) < 0)
+			_exit(1);
+		execlp("busctl", "busctl", "--system", "call", "org.viommu1", "/org/viommu1",
+		       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (ssize_t k; (k = read(pipefd[0], objects + n, 65535 - (size_t)n)) > 0;)
+		n += k;
+	close(pipefd[0]);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* busctl quotes each path: "/org/viommu1/vm/2" is not in ".../vm/21". */
+	snprintf(mine, sizeof(mine), "\"%s\"", nobody_vm);
+	snprintf(members, sizeof(members), "\"%s\"", member_vm);
+	snprintf(roots, sizeof(roots), "\"%s\"", root_vm);
+	if (!strstr(objects, mine) || strstr(objects, members) || strstr(objects, roots))
+		check_note("nobody's GetManagedObjects: %.2000s", objects);
+	CHECK(strstr(objects, mine));
+	CHECK(!strstr(objects, members));
+	CHECK(!strstr(objects, roots));
+	free(objects);
+}
+
 /* Root may destroy every user's VM: the kept ones go. */
 static void test_cleanup(void)
 {
@@ -415,6 +483,7 @@ int main(int argc, char **argv)
 		CHECK_CASE(test_rules_file),
 		CHECK_CASE(test_loop_does_not_wait),
 		CHECK_CASE(test_without_polkit),
+		CHECK_CASE(test_object_tree),
 		CHECK_CASE(test_cleanup),
 	};
 
