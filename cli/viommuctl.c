@@ -48,6 +48,7 @@ static const struct command commands[] = {
 	{ "vm", "show", 1, 1, cmd_vm_show, ARG_VM, "VM", "Show a VM and its kernel objects" },
 	{ "vm", "destroy", 1, 1, cmd_vm_destroy, ARG_VM, "VM", "Tear a VM down now" },
 	{ "describe", NULL, 0, 0, cmd_describe, ARG_NONE, "", "Print the daemon's whole state as JSON" },
+	{ "metrics", NULL, 0, 0, cmd_metrics, ARG_NONE, "", "Print the daemon's metrics (Prometheus text)" },
 	{ "monitor", NULL, 0, 0, cmd_monitor, ARG_NONE, "", "Print device and object signals as they come" },
 	{ "launch", NULL, 1, INT_MAX, cmd_launch, ARG_NONE, "OPTIONS -- COMMAND...",
 	  "Run a VMM on a broker VM with its fds", cmd_launch_check },

@@ -36,6 +36,7 @@ int cmd_vms(struct ctl *c, int argc, char **argv);
 int cmd_vm_show(struct ctl *c, int argc, char **argv);
 int cmd_vm_destroy(struct ctl *c, int argc, char **argv);
 int cmd_describe(struct ctl *c, int argc, char **argv);
+int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_orphans(struct ctl *c, int argc, char **argv);
 int cmd_orphan_release(struct ctl *c, int argc, char **argv);

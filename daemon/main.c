@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 		.attach = daemon_attach_bus,
 		.peer_gone = daemon_peer_gone,
 		.may_connect = daemon_may_connect,
+		.after_dispatch = daemon_after_dispatch,
 	};
 	struct main_state s = { .config_path = NULL };
 	const char *state_path = STATE_DEFAULT_PATH;

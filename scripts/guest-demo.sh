@@ -4,7 +4,7 @@
 # Runs inside the test guest for scripts/main.sh: starts viommud with two
 # selftest mock devices and the emulated edu device allowed, sets a VM up with
 # the example VMM (which then invalidates on its own iommufd: the fast path),
-# and shows it all through viommuctl.
+# and shows it all through viommuctl, the daemon's metrics too.
 set -euo pipefail
 build=$1
 run=/run/viommud-demo
@@ -30,6 +30,7 @@ echo "\$ vmm-fastpath --selftest --keep selftest0"
 "$build/examples/vmm-fastpath" --selftest --keep selftest0
 ctl vms
 ctl vm show "$("$build/cli/viommuctl" vms --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["path"])')"
+ctl metrics
 ctl hw-info selftest0
 kill -TERM "$daemon"
 wait "$daemon"

@@ -29,6 +29,9 @@ packages=(
 	# scripts/deb.sh: the Debian packages (it installs the rest of
 	# debian/control's Build-Depends itself) and their check
 	debhelper lintian
+	# promtool, which checks GetMetrics' text (test-metrics, test-daemon-metrics);
+	# the server it comes with is not used (the systemd test guest masks it)
+	prometheus
 	"$@"
 )
 

@@ -4,7 +4,7 @@
 # The project's main job (README): as root on Debian 12, from a fresh clone,
 # installs what is missing, builds everything, then, inside the QEMU test guest
 # (no development machine has an IOMMU): starts viommud, sets a VM up with the
-# example VMM and shows it through viommuctl (scripts/guest-demo.sh); then
+# example VMM and shows it and the metrics through viommuctl (scripts/guest-demo.sh); then
 # shows what the kernel layer sees behind an emulated Intel VT-d and an
 # emulated AMD-Vi (the edu device bound to vfio-pci and an iommufd, its
 # IOMMU_GET_HW_INFO decoded, then given back).

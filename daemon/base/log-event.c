@@ -32,6 +32,15 @@ static const char *const event_ids[LOG_EVENT_COUNT] = {
 	[LOG_EVENT_EVENTS_LOST] = "837e6ad287284fb78004da0a201092d5",
 };
 
+static log_event_observer_fn observer;
+static void *observer_data;
+
+void log_event_observe(log_event_observer_fn fn, void *userdata)
+{
+	observer = fn;
+	observer_data = userdata;
+}
+
 static const char *log_event_id(enum log_event event)
 {
 	return event < LOG_EVENT_COUNT ? event_ids[event] : "";
@@ -69,6 +78,8 @@ void log_event(enum log_event event, int priority, const struct log_fields *f, c
 	size_t n = 0;
 	va_list ap;
 
+	if (observer)
+		observer(event, f, observer_data);
 	if (priority > log_get_max_priority())
 		return;
 	va_start(ap, fmt);

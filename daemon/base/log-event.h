@@ -44,3 +44,10 @@ struct log_fields {
 
 void log_event(enum log_event event, int priority, const struct log_fields *fields,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Told of every event, whatever the log level: the layers above count what
+ * the journal records (quota refusals) without each site counting it too.
+ * One observer; NULL stops it. */
+typedef void (*log_event_observer_fn)(enum log_event event, const struct log_fields *fields,
+				      void *userdata);
+void log_event_observe(log_event_observer_fn fn, void *userdata);

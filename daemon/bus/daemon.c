@@ -109,6 +109,9 @@ int daemon_init(struct daemon *d, struct event_base *base, struct config *config
 	d->write_soon_event = evtimer_new(base, daemon_on_write_soon, d);
 	if (!d->commit_event || !d->write_soon_event)
 		return -ENOMEM;
+	r = metrics_init(d);
+	if (r < 0)
+		return r;
 	return model_init(d, base, config, &daemon_model_hooks);
 }
 
@@ -136,6 +139,7 @@ void daemon_fini(struct daemon *d)
 	d->norphans = 0;
 	state_files_free(d);
 	model_fini(d);
+	metrics_fini(d);
 }
 
 void daemon_apply_limits(struct daemon *d)
@@ -198,6 +202,8 @@ int daemon_attach_bus(sd_bus *bus, void *userdata)
 	/* The system bus is one connection for everyone: registered now. */
 	if (sd_bus_is_bus_client(bus))
 		return daemon_register_objects(bus, d);
+	d->counters.connections_accepted++;
+	daemon_counters_changed(d);
 	return sd_bus_add_filter(bus, NULL, attach_on_first_call, d);
 }
 
@@ -209,6 +215,10 @@ static int daemon_register_objects(sd_bus *bus, struct daemon *d)
 				     manager_vtable, d);
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, VIOMMU_ROOT_PATH);
+	/* The oldest of our filters runs last: a call measured is one the
+	 * others let through to its handler. */
+	if (r >= 0)
+		r = sd_bus_add_filter(bus, NULL, metrics_filter, d);
 	if (r >= 0)
 		r = sd_bus_add_filter(bus, NULL, object_manager_filter, d);
 	/* Before any handler: the per-message limits, then polkit (system bus),

@@ -78,6 +78,15 @@ int vm_find(sd_bus *bus, const char *path, const char *iface, void *ud, void **f
 	    sd_bus_error *error);
 int vm_enumerate(sd_bus *bus, const char *prefix, void *ud, char ***nodes, sd_bus_error *error);
 
+/* metrics-dbus.c: Manager.GetMetrics and the method latencies it shows */
+int metrics_init(struct daemon *d);
+void metrics_fini(struct daemon *d);
+int manager_method_get_metrics(sd_bus_message *m, void *userdata, sd_bus_error *error);
+/* A bus filter: a call of ours is being dispatched, measure it. */
+int metrics_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);
+/* The loop dispatched a message on bus: its measurement ends (server callback). */
+void daemon_after_dispatch(sd_bus *bus, void *userdata);
+
 /* state-intent-dbus.c: a bus filter calling state_begin (state.h) for every
  * call that may change state. */
 int state_bus_filter(sd_bus_message *m, void *userdata, sd_bus_error *error);

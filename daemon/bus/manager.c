@@ -151,6 +151,8 @@ const sd_bus_vtable manager_vtable[] = {
 				 SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("Describe", "", , "s", SD_BUS_PARAM(json), method_describe,
 				 SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_NAMES(VIOMMU_MANAGER_GET_METRICS, "", , "s", SD_BUS_PARAM(text),
+				 manager_method_get_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("ListOrphans", "", , "a(ss)", SD_BUS_PARAM(orphans),
 				 manager_method_list_orphans, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_NAMES("ReleaseOrphan", "s", SD_BUS_PARAM(name), "", ,

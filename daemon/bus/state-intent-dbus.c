@@ -14,7 +14,8 @@ static bool member_is_read_only(const char *iface, const char *member)
 {
 	static const char *const read_only[] = {
 		"ListDevices", "ListVms", "Describe", "Invalidate", "ReadDirtyBitmap",
-		"ListOrphans", "Get", "GetAll", "Introspect", "Ping", "GetMachineId",
+		"ListOrphans", VIOMMU_MANAGER_GET_METRICS, "Get", "GetAll", "Introspect", "Ping",
+		"GetMachineId",
 	};
 
 	if (iface && strcmp(iface, "org.freedesktop.DBus.Properties") == 0 &&

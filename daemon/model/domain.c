@@ -168,6 +168,10 @@ int invalidate_entries(struct vm *vm, uint32_t id, const struct viommu_vendor_fe
 	r = iommufd_hwpt_invalidate(vm->iommufd, id, data_type, len ? entries : NULL, entry_len,
 				    &count);
 	*counter += count;
+	vm->counters.invalidation_calls++;
+	vm->counters.invalidation_entries += count;
+	vm->counters.invalidation_errors += r < 0;
+	vm_counters_changed(vm);
 	*handled = count;
 	*kernel_error = r < 0 ? -r : 0;
 	return 0;

@@ -49,13 +49,13 @@ static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfa
 	uint64_t one = 1;
 
 	q->faults++;
+	vm->counters.faults_relayed++;
 	/* The last page of a group is what gets answered; remember it. */
-	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX) {
+	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX)
 		q->pending[q->npending++] = f->cookie;
-		/* A restart must still answer it: written soon, not per fault. */
-		vm_mark_dirty(vm);
-		model_changed_soon(vm->daemon);
-	}
+	/* A restart must still answer it, and keep the counts: written soon,
+	 * not per fault. */
+	vm_counters_changed(vm);
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
 		log_debug("fault queue %u: cannot count a fault: %s", q->kernel_id, strerror(errno));
@@ -193,6 +193,8 @@ int fault_queue_respond(struct fault_queue *q, uint32_t cookie, uint32_t code,
 	if (r < 0)
 		return error_kernel(error, r, "write(fault queue)", "cannot answer the fault");
 	q->responses++;
+	q->vm->counters.faults_answered++;
+	vm_counters_changed(q->vm);
 	return 0;
 }
 

@@ -39,6 +39,7 @@ int model_init(struct daemon *d, struct event_base *base, struct config *config,
 	d->config = config;
 	d->next_vm_id = 1;
 	d->release_pipe[0] = d->release_pipe[1] = -1;
+	counters_watch(d);
 	r = device_release_init(d);
 	if (r < 0)
 		return r;
@@ -66,6 +67,7 @@ void model_stop(struct daemon *d)
 void model_fini(struct daemon *d)
 {
 	model_stop(d);
+	counters_watch(NULL);
 	device_inventory_free(d);
 	device_release_fini(d);
 	vm_index_free(d);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -32,6 +33,7 @@ struct uevent;
 struct uevent_monitor;
 struct vm;
 struct domain;
+struct method_stats;
 
 /* An assignable device: a PCI device behind an IOMMU, or a selftest mock. */
 struct device {
@@ -114,6 +116,9 @@ struct domain {
 	uint64_t invalidations;
 };
 
+/* The kernel numbers vEVENTs modulo 2^31, lost ones included. */
+#define VEVENTQ_SEQ_MASK 0x7fffffffu
+
 /* A vEVENTQ: handed to the VMM, or relayed by the daemon as signals. */
 struct veventq {
 	struct veventq *next;
@@ -124,8 +129,8 @@ struct veventq {
 	int fd;	       /* relay: the vEVENTQ fd the daemon reads; else -1 */
 	int notify_fd; /* relay: an eventfd the VMM got, counting relayed events */
 	struct event *event;
-	bool have_seq;
-	uint32_t next_seq;
+	bool have_seq;	   /* relay: a record was read; next_seq finds gaps */
+	uint32_t next_seq; /* both kept in the state across restarts */
 };
 
 /* A hardware queue (guest command buffer and the like) on a vIOMMU. */
@@ -154,6 +159,43 @@ struct viommu {
 	uint64_t mmap_offset, mmap_length;
 	char iommu[PCI_NAME_MAX]; /* the physical IOMMU it stands for */
 	char path[VIOMMU_PATH_MAX];
+};
+
+/* What a VM did, for metrics (metrics.c); kept in its state file, so a
+ * change is followed by vm_counters_changed(). */
+struct vm_counters {
+	uint64_t invalidation_calls;	/* Invalidate calls that reached the kernel */
+	uint64_t invalidation_entries;	/* entries the kernel handled */
+	uint64_t invalidation_errors;	/* calls in which it refused an entry */
+	uint64_t events_relayed;	/* every vIOMMU's, destroyed ones too */
+	uint64_t events_lost;
+	uint64_t faults_relayed;
+	uint64_t faults_answered;	/* through RespondFault */
+	uint64_t dirty_reads;		/* ReadDirtyBitmap calls the kernel answered */
+};
+
+/* The viommud.conf(5) limits whose refusals are counted, by key. */
+enum quota_limit {
+	QUOTA_VMS_PER_UID,
+	QUOTA_OBJECTS_PER_VM,
+	QUOTA_PINNED_BYTES_PER_UID,
+	QUOTA_CONNECTIONS_PER_UID,
+	QUOTA_QUEUED_MESSAGES,
+	QUOTA_MESSAGE_BYTES,
+	QUOTA_MESSAGE_FDS,
+	QUOTA_CONNECTION_STALL,
+	QUOTA_LIMIT_COUNT,
+};
+
+/* What the daemon did, for metrics; kept in the state's manifest, so a
+ * change is followed by daemon_counters_changed() (adoption's are written
+ * with the state it commits). */
+struct daemon_counters {
+	uint64_t connections_accepted; /* private-socket connections let in */
+	uint64_t quota_refusals[QUOTA_LIMIT_COUNT];
+	uint64_t restarts;	   /* starts that found a state to adopt */
+	uint64_t vms_adopted;
+	uint64_t orphans_released; /* fds closed by ReleaseOrphan */
 };
 
 enum vm_mode {
@@ -206,6 +248,7 @@ struct vm {
 	struct rlimit vmm_old_memlock, vmm_set_memlock;
 	bool vmm_old_memlock_set;
 	struct event *vmm_event;
+	struct vm_counters counters;
 };
 
 /* A call's kernel changes in flight (see state.h). */
@@ -304,6 +347,9 @@ struct daemon {
 	char *state_manifest;	    /* the manifest as last written */
 	unsigned int *state_gone;   /* VMs whose files go at the next write */
 	size_t nstate_gone, state_gone_cap;
+	struct daemon_counters counters;
+	/* The bus layer's latency of each method (metrics), opaque here. */
+	struct method_stats *method_stats;
 };
 
 static inline void model_vm_property_changed(struct vm *vm, const char *property)
@@ -596,6 +642,28 @@ int fault_queue_respond(struct fault_queue *q, uint32_t cookie, uint32_t code,
 int fault_queue_destroy(struct fault_queue *q, bool force);
 int fault_queue_destroy_checked(struct fault_queue *q, struct verror *error);
 int fault_queue_watch(struct fault_queue *q);
+
+/* counters.c */
+/* A counter of vm moved: its state file is rewritten soon, once for a burst. */
+void vm_counters_changed(struct vm *vm);
+/* The same for the daemon's counters (the manifest). */
+void daemon_counters_changed(struct daemon *d);
+/* The viommud.conf(5) key of a limit, and back (-ENOENT: no limit's key). */
+const char *quota_limit_name(enum quota_limit limit);
+int quota_limit_by_name(const char *name);
+/* Counts the quota refusals the journal records (LOG_EVENT_QUOTA_REFUSED,
+ * from any layer) into d->counters; NULL stops it. */
+void counters_watch(struct daemon *d);
+
+/* metrics.c: the Prometheus text exposition format, version 0.0.4 */
+/* "# HELP" and "# TYPE" of a metric family. */
+void metrics_family(FILE *f, const char *name, const char *type, const char *help);
+/* A label value between its quotes: backslash, quote and newline escaped. */
+void metrics_label_value(FILE *f, const char *value);
+/* The daemon-wide series, and those of the VMs peer may see (root: all);
+ * connections is the transport's count. 0, or -EIO when f failed. */
+int metrics_write_model(FILE *f, const struct daemon *d, const struct server_peer *peer,
+			uint64_t connections);
 
 /* teardown.c: every kernel object of the VM, in the safe order. */
 void vm_teardown(struct vm *vm);

@@ -50,6 +50,8 @@ static void veventq_signal_lost(struct veventq *q, uint32_t count, uint32_t seq)
 	uint64_t before = q->viommu->events_lost;
 
 	q->viommu->events_lost += count;
+	/* The VM's total outlives the vIOMMU. */
+	q->viommu->vm->counters.events_lost += count;
 	/* The journal hears of the first loss and then whenever the count's top
 	 * bit moves (it doubled), not of every one: a guest that floods its
 	 * queue cannot flood the journal. */
@@ -64,9 +66,6 @@ static void veventq_signal_lost(struct veventq *q, uint32_t count, uint32_t seq)
 		hooks->viommu_events_lost(q->viommu, q->type, count, seq);
 }
 
-/* The kernel numbers events modulo 2^31, lost ones included. */
-#define VEVENTQ_SEQ_MASK 0x7fffffffu
-
 static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const uint8_t *data,
 			  size_t len)
 {
@@ -77,6 +76,8 @@ static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const
 
 	q->have_seq = true;
 	q->next_seq = (seq + 1) & VEVENTQ_SEQ_MASK;
+	/* The counts and the sequence survive a restart: written soon. */
+	vm_counters_changed(v->vm);
 	/* The lost-events record carries the number of the last event lost. */
 	if (flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
 		veventq_signal_lost(q, missing + 1, seq);
@@ -85,6 +86,7 @@ static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const
 	if (missing)
 		veventq_signal_lost(q, missing, seq);
 	v->events_relayed++;
+	v->vm->counters.events_relayed++;
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)
 		log_debug("vEVENTQ %u: cannot count an event: %s", q->kernel_id, strerror(errno));

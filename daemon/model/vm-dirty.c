@@ -134,6 +134,8 @@ int vm_read_dirty_bitmap(struct vm *vm, uint64_t iova, uint64_t length, uint64_t
 	munmap(bitmap, bytes);
 	if (r < 0)
 		return error_kernel(error, r, "IOMMU_HWPT_GET_DIRTY_BITMAP", vm->name);
+	vm->counters.dirty_reads++;
+	vm_counters_changed(vm);
 	*out_dirty = dirty;
 	return 0;
 }

@@ -482,6 +482,7 @@ static void adopt_parsed(struct daemon *d, struct vm *parsed, const struct state
 			r = adopt_vm(d, vm);
 		if (r == 0) {
 			vm_index_link(d, vm);
+			d->counters.vms_adopted++;
 			log_event(LOG_EVENT_ADOPTED, LOG_INFO,
 				  LOG_FIELDS(.vm = vm->name, LOG_UID(vm->owner)),
 				  "VM %s (%s) adopted: IOAS %u, parent %u, %llu bytes mapped",
@@ -547,6 +548,8 @@ int daemon_adopt(struct daemon *d)
 	memset(&intent, 0, sizeof(intent));
 	if (r > 0) {
 		r = state_parse(d, text, len, &parsed, &intent, &next_vm_id, err, sizeof(err));
+		/* After the parse, which takes the counters over from the state. */
+		d->counters.restarts++;
 		if (r < 0) {
 			log_error("%s cannot be used (%s); it is kept as %s.corrupt (with its VM "
 				  "files) and every stored fd as an orphan",
@@ -617,6 +620,8 @@ int daemon_release_orphan(struct daemon *d, const char *name)
 	if (n == 0)
 		return -ENOENT;
 	fdstore_remove(name);
+	d->counters.orphans_released += n;
+	daemon_counters_changed(d);
 	log_event(LOG_EVENT_ORPHAN_RELEASED, LOG_NOTICE, LOG_FIELDS(0),
 		  "AUDIT orphan-released name=%s fds=%zu", name, n);
 	return 0;

@@ -89,6 +89,13 @@ static bool get_bool_or(struct reader *rd, struct json_object *o, const char *ke
 	return json_object_object_get_ex(o, key, NULL) ? get_bool(rd, o, key) : fallback;
 }
 
+/* The same for a number. */
+static uint64_t get_u64_or(struct reader *rd, struct json_object *o, const char *key,
+			   uint64_t max, uint64_t fallback)
+{
+	return json_object_object_get_ex(o, key, NULL) ? get_u64(rd, o, key, max) : fallback;
+}
+
 static void get_str(struct reader *rd, struct json_object *o, const char *key, char *buf,
 		    size_t len)
 {
@@ -323,6 +330,8 @@ static void load_viommus(struct reader *rd, struct json_object *o, struct vm *vm
 		v->vendor = get_vendor(rd, e, false);
 		get_str(rd, e, "iommu", v->iommu, sizeof(v->iommu));
 		v->invalidations = get_u64(rd, e, "invalidations", UINT64_MAX);
+		v->events_relayed = get_u64_or(rd, e, "events_relayed", UINT64_MAX, 0);
+		v->events_lost = get_u64_or(rd, e, "events_lost", UINT64_MAX, 0);
 		v->has_mmap = get_bool(rd, e, "has_mmap");
 		v->mmap_offset = get_u64(rd, e, "mmap_offset", UINT64_MAX);
 		v->mmap_length = get_u64(rd, e, "mmap_length", UINT64_MAX);
@@ -346,6 +355,8 @@ static void load_viommus(struct reader *rd, struct json_object *o, struct vm *vm
 			q->kernel_id = get_u32(rd, qe, "kernel_id");
 			q->type = get_u32(rd, qe, "type");
 			q->relay = get_bool(rd, qe, "relay");
+			q->have_seq = get_bool_or(rd, qe, "have_seq", false);
+			q->next_seq = (uint32_t)get_u64_or(rd, qe, "next_seq", VEVENTQ_SEQ_MASK, 0);
 		}
 		nhw = get_array(rd, e, "hw_queues", &hws);
 		struct hw_queue **htail = &v->hw_queues;
@@ -568,6 +579,8 @@ static struct vm *load_vm(struct reader *rd, struct daemon *d, struct json_objec
 	vm->vmm_memlock = get_u64(rd, o, "vmm_memlock", UINT64_MAX);
 	if (rd->r == 0 && vm->vmm_pid && vm->mode != VM_MODE_BROKER)
 		fail(rd, "VM %u: a VMM pid on a managed VM", vm->id);
+	if (rd->r == 0)
+		rd->r = state_vm_counters_parse(o, &vm->counters, rd->err, rd->errlen);
 	load_mappings(rd, o, vm);
 	load_devices(rd, d, o, vm, others);
 	/* Files from before the key: every device matched the parent's IOMMU. */
@@ -657,6 +670,8 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	struct json_object *root = NULL, *a;
 	struct vm *list = NULL, **tail = &list;
 	struct pci_driver_binding *bound = NULL;
+	struct daemon_counters counters;
+	bool have_counters = false;
 	size_t n, nbound = 0;
 
 	*vms = NULL;
@@ -677,6 +692,8 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	*next_vm_id = (unsigned int)get_u64(&rd, root, "next_vm_id", UINT32_MAX);
 	load_intent(&rd, root, intent);
 	nbound = load_bound(&rd, root, &bound);
+	if (rd.r == 0)
+		rd.r = state_daemon_counters_parse(root, &counters, &have_counters, err, errlen);
 	n = get_array(&rd, root, "vms", &a);
 	for (size_t i = 0; rd.r == 0 && i < n; i++) {
 		struct json_object *e = element(&rd, a, i);
@@ -699,6 +716,9 @@ int state_parse(struct daemon *d, const char *text, size_t len, struct vm **vms,
 	}
 	apply_bound(d, bound, nbound);
 	free(bound);
+	/* Taken over as they were: a file without them leaves d's alone. */
+	if (have_counters)
+		d->counters = counters;
 	*vms = list;
 	return 0;
 }

@@ -95,6 +95,11 @@ static struct json_object *save_viommu(const void *item)
 			r = put_u64(e, "type", q->type);
 		if (r == 0)
 			r = put_bool(e, "relay", q->relay);
+		/* A relayed queue finds a gap across a restart too. */
+		if (r == 0)
+			r = put_bool(e, "have_seq", q->have_seq);
+		if (r == 0)
+			r = put_u64(e, "next_seq", q->next_seq);
 		if (r == 0)
 			r = push(qs, e);
 		else
@@ -133,6 +138,10 @@ static struct json_object *save_viommu(const void *item)
 		r = put_str(o, "iommu", v->iommu);
 	if (r == 0)
 		r = put_u64(o, "invalidations", v->invalidations);
+	if (r == 0)
+		r = put_u64(o, "events_relayed", v->events_relayed);
+	if (r == 0)
+		r = put_u64(o, "events_lost", v->events_lost);
 	if (r == 0)
 		r = put_bool(o, "has_mmap", v->has_mmap);
 	if (r == 0)
@@ -300,6 +309,8 @@ static struct json_object *save_vm(const void *item)
 	if (r == 0)
 		r = put_u64(o, "vmm_memlock", vm->vmm_memlock);
 	if (r == 0)
+		r = put(o, "counters", state_vm_counters_to_json(&vm->counters));
+	if (r == 0)
 		r = save_list(o, "mappings", vm->mappings, save_mapping);
 	if (r == 0)
 		r = save_list(o, "devices", vm->devices, save_device);
@@ -376,6 +387,8 @@ int state_manifest_to_json(const struct daemon *d, unsigned int version, struct 
 		r = put_u64(o, "version", version);
 	if (r == 0)
 		r = put_u64(o, "next_vm_id", d->next_vm_id);
+	if (r == 0)
+		r = put(o, "counters", state_daemon_counters_to_json(&d->counters));
 	if (r == 0) {
 		r = put(o, "bound_devices", bound);
 		bound = NULL;

@@ -68,6 +68,18 @@ int state_begin_range(struct daemon *d, uint64_t iova, uint64_t length);
 /* The change is done (or undone): the intent is cleared and the state written. */
 int state_commit(struct daemon *d);
 
+/* state-counters.c: the counters of the metrics under "counters", optional
+ * keys (a file written before them reads as zeros) */
+struct json_object *state_vm_counters_to_json(const struct vm_counters *c);
+struct json_object *state_daemon_counters_to_json(const struct daemon_counters *c);
+/* A VM object's counters, zeros where absent; -EINVAL and err for a value
+ * that is no non-negative integer. */
+int state_vm_counters_parse(struct json_object *vm, struct vm_counters *out, char *err,
+			    size_t errlen);
+/* The same for the manifest's; *found tells whether it had them. */
+int state_daemon_counters_parse(struct json_object *root, struct daemon_counters *out,
+				bool *found, char *err, size_t errlen);
+
 /* state-load.c */
 /*
  * Parses a state file into VMs not yet linked to the daemon (fds -1; devices

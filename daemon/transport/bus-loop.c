@@ -40,6 +40,8 @@ struct bus_loop {
 	uint64_t free_flush_usec;
 	bus_loop_closed_fn closed_cb;
 	void *userdata;
+	bus_loop_dispatched_fn after_dispatch;
+	void *after_dispatch_data;
 };
 
 static uint64_t now_usec(void)
@@ -226,6 +228,9 @@ static void bus_loop_run(struct bus_loop *loop)
 		loop->dispatching = true;
 		for (n = 0; n < BUS_LOOP_BATCH; n++) {
 			r = sd_bus_process(loop->bus, NULL);
+			/* One message per round: its handler, if any, has run. */
+			if (loop->after_dispatch)
+				loop->after_dispatch(loop->bus, loop->after_dispatch_data);
 			if (r < 0 && bus_loop_tolerate(loop, r)) {
 				r = 1;
 				continue;
@@ -361,6 +366,13 @@ void bus_loop_free(struct bus_loop *loop, uint64_t flush_usec)
 		return;
 	}
 	bus_loop_destroy(loop, flush_usec);
+}
+
+void bus_loop_set_after_dispatch(struct bus_loop *loop, bus_loop_dispatched_fn fn,
+				 void *userdata)
+{
+	loop->after_dispatch = fn;
+	loop->after_dispatch_data = userdata;
 }
 
 void bus_loop_set_tolerant(struct bus_loop *loop, bool tolerant)

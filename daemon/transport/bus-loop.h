@@ -61,6 +61,13 @@ sd_bus *bus_loop_get_bus(const struct bus_loop *loop);
  */
 void bus_loop_kick(struct bus_loop *loop);
 
+/* Called after each sd_bus_process() round of the loop's own dispatch, on
+ * its bus: sd-bus has no hook after a handler, so whoever began measuring a
+ * message in a filter ends it here. NULL: nothing is called. */
+typedef void (*bus_loop_dispatched_fn)(sd_bus *bus, void *userdata);
+void bus_loop_set_after_dispatch(struct bus_loop *loop, bus_loop_dispatched_fn fn,
+				 void *userdata);
+
 /* Closes the connection on the next loop iteration and then reports it
  * through the closed callback with reason -ECONNABORTED. */
 void bus_loop_close_later(struct bus_loop *loop);

@@ -173,6 +173,7 @@ int server_conn_new_p2p(struct server *server, int fd)
 		goto fail;
 	bus_loop_set_peer_limits(conn->loop, server->limits.queued_messages,
 				 server->limits.stall_seconds);
+	bus_loop_set_after_dispatch(conn->loop, server->cb.after_dispatch, server->cb.userdata);
 
 	conn->next = server->conns;
 	if (conn->next)

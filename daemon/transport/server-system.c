@@ -205,6 +205,7 @@ int server_connect_system(struct server *server, const char *name)
 	if (r < 0)
 		goto fail;
 	bus_loop_set_tolerant(conn->loop, true);
+	bus_loop_set_after_dispatch(conn->loop, server->cb.after_dispatch, server->cb.userdata);
 	server->system = conn;
 	log_info("Serving %s on the system bus", name);
 	return 0;

@@ -344,3 +344,12 @@ size_t server_connection_count(const struct server *server)
 {
 	return server->nconns;
 }
+
+size_t server_system_peer_count(const struct server *server)
+{
+	size_t n = 0;
+
+	for (const struct system_peer *p = server->system_peers; p; p = p->next)
+		n++;
+	return n;
+}

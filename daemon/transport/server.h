@@ -38,6 +38,9 @@ struct server_callbacks {
 	/* Whether a private-socket peer may use the API at all, asked at accept
 	 * time with its SO_PEERCRED credentials; NULL: everyone may. */
 	bool (*may_connect)(const struct server_peer *peer, void *userdata);
+	/* After each message the connection's loop dispatched (bus-loop.h);
+	 * NULL: none. */
+	void (*after_dispatch)(sd_bus *bus, void *userdata);
 	void *userdata;
 };
 
@@ -124,3 +127,6 @@ void server_set_limits(struct server *server, const struct server_limits *limits
 
 /* Number of live private-socket connections, for status and tests. */
 size_t server_connection_count(const struct server *server);
+/* Number of system-bus clients server_peer() has answered for and that have
+ * not left the bus since. */
+size_t server_system_peer_count(const struct server *server);

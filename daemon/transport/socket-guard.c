@@ -245,8 +245,10 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	pthread_mutex_unlock(&lock);
 	if (!why)
 		return n;
+	/* The key the refusal counts against (viommud.conf(5)): fds or bytes. */
 	log_event(LOG_EVENT_QUOTA_REFUSED, LOG_NOTICE,
-		  LOG_FIELDS(.limit = "quota_message_bytes or quota_message_fds"),
+		  LOG_FIELDS(.limit = strstr(why, "fds") ? "quota_message_fds"
+							 : "quota_message_bytes"),
 		  "AUDIT quota-refused peer=%s what=connection dropped while reading a "
 		  "message: %s",
 		  peer, why);

@@ -87,6 +87,9 @@ int viommu_list_vms(struct viommu_client *client, char ***out_paths);
 void viommu_strv_free(char **strv);
 /* The daemon's state as the caller may see it, JSON; free() it. */
 int viommu_describe(struct viommu_client *client, char **out_json);
+/* The daemon's metrics, Prometheus text (format 0.0.4): the daemon-wide
+ * series and those of the VMs the caller may see; free() it. */
+int viommu_get_metrics(struct viommu_client *client, char **out_text);
 /* The daemon's version string; free() it. */
 int viommu_version(struct viommu_client *client, char **out_version);
 

@@ -300,31 +300,42 @@ int viommu_device_unbind_vfio(struct viommu_client *client, const char *device)
 	return device_call(client, device, "UnbindVfio");
 }
 
-int viommu_describe(struct viommu_client *client, char **out_json)
+/* A Manager method without arguments whose reply is one string: *out, malloc()ed. */
+static int manager_string(struct viommu_client *client, const char *member, char **out)
 {
 	sd_bus_message *m, *reply = NULL;
-	const char *json;
+	const char *text;
 	int r;
 
 	if (!client)
 		return -EINVAL;
 	client_clear_error(client);
-	if (!out_json)
+	if (!out)
 		return -EINVAL;
-	*out_json = NULL;
-	r = client_new_call(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, "Describe", &m);
+	*out = NULL;
+	r = client_new_call(client, VIOMMU_ROOT_PATH, VIOMMU_IFACE_MANAGER, member, &m);
 	if (r < 0)
 		return r;
 	r = client_call(client, m, &reply);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_read(reply, "s", &json);
+	r = sd_bus_message_read(reply, "s", &text);
 	if (r >= 0) {
-		*out_json = strdup(json);
-		r = *out_json ? 0 : -ENOMEM;
+		*out = strdup(text);
+		r = *out ? 0 : -ENOMEM;
 	}
 	sd_bus_message_unref(reply);
 	return r;
+}
+
+int viommu_describe(struct viommu_client *client, char **out_json)
+{
+	return manager_string(client, "Describe", out_json);
+}
+
+int viommu_get_metrics(struct viommu_client *client, char **out_text)
+{
+	return manager_string(client, VIOMMU_MANAGER_GET_METRICS, out_text);
 }
 
 int viommu_version(struct viommu_client *client, char **out_version)

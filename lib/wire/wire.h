@@ -31,6 +31,9 @@
 #define VIOMMU_ACTION_BIND_DEVICES "org.viommu1.bind-devices"
 #define VIOMMU_ACTION_RELEASE_ORPHANS "org.viommu1.release-orphans"
 
+/* Members named once here, where more than the daemon calls them. */
+#define VIOMMU_MANAGER_GET_METRICS "GetMetrics" /* Prometheus text, org.viommu1(5) */
+
 #define VIOMMU_ERROR_NOT_FOUND "org.viommu1.Error.NotFound"
 #define VIOMMU_ERROR_BUSY "org.viommu1.Error.Busy"
 #define VIOMMU_ERROR_PERMISSION_DENIED "org.viommu1.Error.PermissionDenied"

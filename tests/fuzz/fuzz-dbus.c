@@ -344,6 +344,7 @@ static void setup_once(void)
 	const struct server_callbacks callbacks = {
 		.attach = daemon_attach_bus,
 		.peer_gone = daemon_peer_gone,
+		.after_dispatch = daemon_after_dispatch,
 		.userdata = &F.d,
 	};
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");

@@ -641,6 +641,8 @@ static int child_main(int index, bool unprivileged, unsigned long calls, uint64_
 	}
 	if (unprivileged) {
 		struct json_object *root = vc_describe_json(&cc), *vms = NULL;
+		sd_bus_message *metrics = NULL;
+		const char *text = NULL;
 		char **list = NULL;
 
 		if (vc_list(&cc, "ListVms", &list) < 0 || vc_strv_length(list) != 0)
@@ -648,6 +650,11 @@ static int child_main(int index, bool unprivileged, unsigned long calls, uint64_
 		if (!root || !json_object_object_get_ex(root, "vms", &vms) ||
 		    json_object_array_length(vms) != 0)
 			finding(&rep, NULL, "uid %d: Describe shows root's VMs", NOBODY);
+		/* It owns no VM: no per-VM series at all. */
+		if (vc_call(&cc, VC_ROOT, VC_MANAGER, VIOMMU_MANAGER_GET_METRICS, &metrics, "") < 0 ||
+		    sd_bus_message_read(metrics, "s", &text) <= 0 || strstr(text, "viommu_vm_"))
+			finding(&rep, NULL, "uid %d: GetMetrics shows root's VMs", NOBODY);
+		sd_bus_message_unref(metrics);
 		vc_strv_free(list);
 		json_object_put(root);
 	}

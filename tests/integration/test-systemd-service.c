@@ -17,6 +17,9 @@
  *    daemon over (postinst: SIGUSR2) and keeps the VM;
  *  - a crash loop (40 kill -9 as fast as it comes back): no start limit
  *    fails the unit, so systemd keeps the fd store, and the VM;
+ *  - viommud-metrics.service (its timer enabled by the package) skips without
+ *    the node exporter's directory and then writes the VM's series into a
+ *    .prom file promtool accepts;
  *  - dpkg --purge: the service stops (VMs torn down, pins released) and
  *    nothing of the package is left but the group;
  *  - /sys is read-only in the daemon's mount namespace (no device's remove
@@ -56,6 +59,22 @@ static struct vc c;
 static char *vm, *snapshot;
 static uint8_t *mem = MAP_FAILED;
 static int memfd = -1;
+
+/* Whether the file has a line containing text. */
+static bool file_has(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	if (!found)
+		check_note("%s has no line with \"%s\"", path, text);
+	return found;
+}
 
 /* Whether this boot's journal of the unit has a line containing text. */
 static bool journal_has(const char *text)
@@ -306,6 +325,32 @@ static void test_journal_catalog(void)
 #undef VM_CREATED
 }
 
+/* viommud-metrics.service, as its timer (enabled by the package) runs it:
+ * skipped without the node exporter's directory, then the VM's series in a
+ * .prom file that promtool accepts, and no temporary file left. */
+static void test_metrics_timer(void)
+{
+#define PROM_DIR "/var/lib/prometheus/node-exporter"
+	char want[160];
+
+	CHECK(system("systemctl is-enabled --quiet viommud-metrics.timer") == 0);
+	CHECK(system("rm -rf " PROM_DIR) == 0);
+	CHECK(system("systemctl start viommud-metrics.service") == 0);
+	CHECK(system("test \"$(systemctl show -p ConditionResult --value "
+		     "viommud-metrics.service)\" = no") == 0);
+	CHECK(system("mkdir -p " PROM_DIR " && systemctl start viommud-metrics.service") == 0);
+	CHECK(system("test \"$(systemctl show -p ConditionResult --value "
+		     "viommud-metrics.service)\" = yes") == 0);
+	snprintf(want, sizeof(want), "viommu_vm_pinned_bytes{vm=\"svc\",uid=\"0\"} %llu",
+		 (unsigned long long)MEM_SIZE);
+	CHECK(file_has(PROM_DIR "/viommud.prom", want));
+	CHECK(file_has(PROM_DIR "/viommud.prom", "# TYPE viommu_method_duration_seconds "
+						 "histogram"));
+	CHECK(system("promtool check metrics <" PROM_DIR "/viommud.prom") == 0);
+	CHECK(access(PROM_DIR "/viommud.prom.tmp", F_OK) < 0 && errno == ENOENT);
+#undef PROM_DIR
+}
+
 /* Frozen past WatchdogSec: systemd aborts it (SIGABRT, then SIGKILL after
  * TimeoutAbortSec) and Restart=on-failure brings it back with its fds. */
 static void test_watchdog(void)
@@ -455,7 +500,8 @@ static void test_package_purge(void)
 {
 	static const char *const gone[] = {
 		"/usr/sbin/viommud", "/lib/systemd/system/viommud.service",
-		"/lib/systemd/system/viommud.socket", "/usr/bin/viommuctl",
+		"/lib/systemd/system/viommud.socket", "/lib/systemd/system/viommud-metrics.timer",
+		"/usr/bin/viommuctl",
 		"/usr/share/dbus-1/system.d/org.viommu1.conf", "/var/lib/viommud", "/run/viommud",
 		NULL,
 	};
@@ -482,6 +528,7 @@ int main(int argc, char **argv)
 	static const struct check_case cases[] = {
 		CHECK_CASE(test_setup),
 		CHECK_CASE(test_journal_catalog),
+		CHECK_CASE(test_metrics_timer),
 		CHECK_CASE(test_watchdog),
 		CHECK_CASE(test_reload),
 		CHECK_CASE(test_sysfs_helper),

@@ -137,7 +137,8 @@ has "$tmp/err" "launch names the stray placeholder" 'names a device not given wi
 run 0 "--help" --help
 has "$tmp/out" "--help lists every verb" '^  status' '^  devices' '^  device show DEV' \
 	'^  hw-info DEV' '^  bind DEV' '^  unbind DEV' '^  vms' '^  vm show VM' '^  vm destroy VM' \
-	'^  describe' '^  monitor' '^  orphans' '^  orphan release NAME' '^  launch OPTIONS'
+	'^  describe' '^  metrics' '^  monitor' '^  orphans' '^  orphan release NAME' \
+	'^  launch OPTIONS'
 run 0 "--version" --version
 has "$tmp/out" "--version prints a version" '^viommuctl [0-9]'
 run 1 "--socket to nothing" --socket "$tmp/none.sock" status
@@ -340,6 +341,19 @@ run 0 "describe" describe
 describe
 pycheck "describe prints the daemon's document" 'assert out == desc'
 has "$tmp/out" "describe is pretty-printed" '^  "vms": \['
+
+# metrics: the daemon's text as it is, --json or not (test-daemon-metrics checks values)
+run 0 "metrics" metrics
+has "$tmp/out" "metrics prints Prometheus text" '^# HELP viommu_vms ' '^# TYPE viommu_vms gauge$' \
+	'^viommu_vms [0-9]+$' '^viommu_quota_refusals_total\{limit="quota_vms_per_uid"\} [0-9]+$'
+cp "$tmp/out" "$tmp/metrics.txt"
+run 0 "metrics --json" --json metrics
+if cmp -s <(grep -v '^viommu_method_duration\|^viommu_connections' "$tmp/out") \
+	<(grep -v '^viommu_method_duration\|^viommu_connections' "$tmp/metrics.txt"); then
+	ok "metrics --json prints the same text"
+else
+	not_ok "metrics --json prints the same text" "$tmp/out"
+fi
 
 # --- monitor: follows a reload that adds and then removes a mock device ---
 "$ctl" monitor --json >"$tmp/mon.json" 2>"$tmp/mon-json.err" &

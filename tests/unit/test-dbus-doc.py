@@ -8,7 +8,10 @@ Methods are term lines "*Name*(t _arg_, ...) → t _out_", properties
 "*Name* t (read-only)", signals "*Name* (t _arg_, ...)", each at the start of
 a line inside the "# org.viommu1.<Interface>" section.
 
-usage: test-dbus-doc.py daemon/ man/org.viommu1.5.scd
+A member named by a macro of lib/wire/wire.h (the wire contract, written
+once) is read through that header's #defines.
+
+usage: test-dbus-doc.py daemon/ man/org.viommu1.5.scd [lib/wire/wire.h]
 """
 import glob
 import os
@@ -31,6 +34,9 @@ VTABLES = {
 # members viommud-sysfs-helper(8) names as "*Member(" (checked below).
 ELSEWHERE = {'helper_vtable': 'viommud-sysfs-helper.8.scd'}
 elsewhere_members = []  # (page, member name)
+
+# NAME -> "value" of the wire header's string #defines (read in main()).
+WIRE_DEFINES = {}
 
 MEMBER_RE = re.compile(r'\bSD_BUS_(METHOD\w*|(?:WRITABLE_)?PROPERTY|SIGNAL\w*)\s*\(')
 
@@ -76,7 +82,10 @@ def macro_args(text, start):
 
 
 def c_string(arg):
-    """The value of a C string literal argument (adjacent literals joined)."""
+    """The value of a C string literal argument (adjacent literals joined),
+    or of a wire macro naming one."""
+    if arg.strip() in WIRE_DEFINES:
+        return WIRE_DEFINES[arg.strip()]
     parts = re.findall(r'"((?:[^"\\]|\\.)*)"', arg)
     if not parts and arg.strip():
         return None
@@ -237,9 +246,17 @@ def check_member(section, kind, name, detail):
     return True, ''
 
 
+def read_wire_defines(path):
+    text = open(path, encoding='utf-8').read()
+    for name, value in re.findall(r'^#define\s+(VIOMMU_\w+)\s+"((?:[^"\\]|\\.)*)"', text, re.M):
+        WIRE_DEFINES[name] = value
+
+
 def main():
-    if len(sys.argv) != 3:
-        bail('usage: test-dbus-doc.py DAEMON_DIR PAGE')
+    if len(sys.argv) not in (3, 4):
+        bail('usage: test-dbus-doc.py DAEMON_DIR PAGE [WIRE_H]')
+    if len(sys.argv) == 4:
+        read_wire_defines(sys.argv[3])
     vtables = read_vtables(sys.argv[1])
     page = sections(sys.argv[2])
     checks = []

@@ -258,6 +258,8 @@ static int fake_filter(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		r = sd_bus_reply_method_return(m, "ao", 0);
 	else if (strcmp(member, "Describe") == 0)
 		r = sd_bus_reply_method_return(m, "s", "{}");
+	else if (strcmp(member, "GetMetrics") == 0)
+		r = sd_bus_reply_method_return(m, "s", "# TYPE viommu_vms gauge\nviommu_vms 0\n");
 	else if (strcmp(member, "GetIommufd") == 0) {
 		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -429,6 +431,8 @@ static void test_args_before_io(void)
 
 	CHECK_RET(viommu_list_orphans(NULL, &orphans), -EINVAL);
 	CHECK_RET(viommu_list_orphans(client, NULL), -EINVAL);
+	CHECK_RET(viommu_get_metrics(NULL, &version), -EINVAL);
+	CHECK_RET(viommu_get_metrics(client, NULL), -EINVAL);
 	CHECK_RET(viommu_release_orphan(client, ""), -EINVAL);
 	CHECK_RET(viommu_release_orphan(client, NULL), -EINVAL);
 	CHECK_RET(viommu_release_orphan(NULL, "vm7.iommufd"), -EINVAL);
@@ -551,9 +555,15 @@ static void test_manager_calls(void)
 {
 	struct viommu_client *client = NULL;
 	struct viommu_orphan *orphans = NULL;
+	char *text = NULL;
 
 	fake_start();
 	CHECK_OK(viommu_client_connect(fake.path, &client));
+
+	CHECK_OK(viommu_get_metrics(client, &text));
+	CHECK_LAST("org.viommu1.Manager.GetMetrics /org/viommu1");
+	CHECK_STREQ(text, "# TYPE viommu_vms gauge\nviommu_vms 0\n");
+	free(text);
 
 	CHECK_OK(viommu_list_orphans(client, &orphans));
 	CHECK_LAST("org.viommu1.Manager.ListOrphans /org/viommu1");

@@ -3,12 +3,13 @@
 """The files of units/ as they are installed: prints TAP.
 
 - `systemd-analyze verify` accepts viommud.service (as configured by meson),
-  viommud.socket, viommud-sysfs.socket and an instance of
-  viommud-sysfs@.service without a word of warning. verify wants ExecStart's
+  viommud.socket, viommud-sysfs.socket, an instance of
+  viommud-sysfs@.service, and viommud-metrics.timer with its service
+  without a word of warning. verify wants ExecStart's
   binary to exist, so the copy it checks runs the daemon from the build
   tree; nothing else is changed. The Documentation= pages are in man/.
-- `systemd-analyze security --offline=yes` rates the service and the sysfs
-  helper's, and README.md records both ratings.
+- `systemd-analyze security --offline=yes` rates the service, the sysfs
+  helper's and the metrics writer's, and README.md records the ratings.
 - systemd-sysusers and systemd-tmpfiles, run on a scratch root, create the
   group viommu and the directories with their modes.
 - the polkit actions agree with lib/wire and viommud(8) and default to no.
@@ -62,24 +63,38 @@ def verify(analyze, service, socket, daemon, helper, installed, mandir, tmp):
     built_helper = helper
     with open(os.path.join(units, 'viommud-sysfs@.service'), 'w', encoding='utf-8') as f:
         f.write(text.replace(f'ExecStart={installed_helper}\n', f'ExecStart={built_helper}\n'))
+    # The metrics writer runs /bin/sh: as configured.
+    shutil.copy(metrics_service(service), units)
+    shutil.copy(metrics_timer(socket), units)
 
     # Documentation= is checked against man/ below, not with man(1), which
     # would need the pages built and man-db installed.
     argv = [analyze, 'verify', '--man=no',
             os.path.join(units, 'viommud.service'), os.path.join(units, 'viommud.socket'),
             os.path.join(units, 'viommud-sysfs.socket'),
-            os.path.join(units, 'viommud-sysfs@1.service')]
+            os.path.join(units, 'viommud-sysfs@1.service'),
+            os.path.join(units, 'viommud-metrics.service'),
+            os.path.join(units, 'viommud-metrics.timer')]
     p = run(argv, cwd=units)
     out = (p.stdout + p.stderr).strip()
     check('systemd-analyze verify: no error, no warning', p.returncode == 0 and not out,
           f'exit {p.returncode}: {out}')
 
-    for unit in (service, socket, helper_socket(socket), helper_service(service)):
+    for unit in (service, socket, helper_socket(socket), helper_service(service),
+                 metrics_service(service), metrics_timer(socket)):
         for name, section in re.findall(r'man:([\w.-]+)\((\d)\)',
                                         open(unit, encoding='utf-8').read()):
             page = os.path.join(mandir, f'{name}.{section}.scd')
             check(f'{os.path.basename(unit)}: man:{name}({section}) is in man/',
                   os.path.exists(page))
+
+
+def metrics_service(service):
+    return os.path.join(os.path.dirname(service), 'viommud-metrics.service')
+
+
+def metrics_timer(socket):
+    return os.path.join(os.path.dirname(socket), 'viommud-metrics.timer')
 
 
 def helper_socket(socket):
@@ -189,7 +204,7 @@ def policy(src, tmp, bus, daemon):
             return p.stdout + p.stderr
 
         reads = [('org.viommu1.Manager.ListDevices',), ('org.viommu1.Manager.ListVms',),
-                 ('org.viommu1.Manager.Describe',),
+                 ('org.viommu1.Manager.Describe',), ('org.viommu1.Manager.GetMetrics',),
                  ('org.freedesktop.DBus.Properties.GetAll', 'string:org.viommu1.Manager'),
                  ('org.freedesktop.DBus.Properties.Get', 'string:org.viommu1.Manager',
                   'string:Version'),
@@ -307,6 +322,8 @@ def main():
         security(analyze, service, os.path.join(src, 'README.md'))
         security(analyze, helper_service(service), os.path.join(src, 'README.md'),
                  'systemd-analyze security of the sysfs helper')
+        security(analyze, metrics_service(service), os.path.join(src, 'README.md'),
+                 'systemd-analyze security of the metrics writer')
         sysusers_tmpfiles(src, tmp)
         busconfig(src, tmp, daemon)
     polkit_files(src, mandir)
