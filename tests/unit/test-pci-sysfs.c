@@ -575,7 +575,8 @@ static void test_bad_input(void)
 	CHECK_RET(pci_sysfs_iommu_regs(root, "0000:00:1f.7", &r), -ENOENT);
 	CHECK_RET(pci_sysfs_bind_vfio(root, "0000:00:1f.7", &b), -ENOENT);
 	CHECK_RET(vfio_device_open_by_bdf(root, "0000:00:1f.7", &fd), -ENOENT);
-	snprintf(b.bdf, sizeof(b.bdf), "0000:00:1f.7");
+	/* Nothing to restore to: only the address is wrong. */
+	b = (struct pci_driver_binding){ .bdf = "0000:00:1f.7" };
 	CHECK_RET(pci_sysfs_restore_driver(root, &b), -ENOENT);
 
 	/* present but not on vfio-pci; or its cdev node missing from /dev */
