@@ -36,14 +36,32 @@ static void daemon_on_write_soon(evutil_socket_t fd, short events, void *arg)
 		log_warning("cannot write the state: %s", strerror(-r));
 }
 
+/* One timer for both: a write due sooner than asked is left as it is. */
+static void state_write_within(struct daemon *d, unsigned int ms)
+{
+	struct timeval within = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	struct timeval due, now, want;
+
+	if (!d->write_soon_event)
+		return;
+	if (evtimer_pending(d->write_soon_event, &due)) {
+		event_base_gettimeofday_cached(d->base, &now);
+		timeradd(&now, &within, &want);
+		if (!timercmp(&want, &due, <))
+			return;
+	}
+	if (evtimer_add(d->write_soon_event, &within) < 0)
+		daemon_on_write_soon(-1, 0, d);
+}
+
 void state_write_soon(struct daemon *d)
 {
-	struct timeval soon = { .tv_usec = STATE_WRITE_SOON_MS * 1000 };
+	state_write_within(d, STATE_WRITE_SOON_MS);
+}
 
-	if (!d->write_soon_event || evtimer_pending(d->write_soon_event, NULL))
-		return;
-	if (evtimer_add(d->write_soon_event, &soon) < 0)
-		daemon_on_write_soon(-1, 0, d);
+void state_write_later(struct daemon *d)
+{
+	state_write_within(d, STATE_WRITE_LATER_MS);
 }
 
 struct signal_args {
@@ -91,6 +109,7 @@ static const struct model_hooks daemon_model_hooks = {
 	.memory_change = daemon_on_memory_change,
 	.changed = daemon_on_model_changed,
 	.changed_soon = state_write_soon,
+	.changed_later = state_write_later,
 	.viommu_event = viommu_signal_event,
 	.viommu_events_lost = viommu_signal_events_lost,
 	.fault = fault_queue_signal_fault,

@@ -38,12 +38,12 @@ int quota_limit_by_name(const char *name)
 void vm_counters_changed(struct vm *vm)
 {
 	vm_mark_dirty(vm);
-	model_changed_soon(vm->daemon);
+	model_changed_later(vm->daemon);
 }
 
 void daemon_counters_changed(struct daemon *d)
 {
-	model_changed_soon(d);
+	model_changed_later(d);
 }
 
 /* Every refusal is audited once, wherever it happens (the transport, the

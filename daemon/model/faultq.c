@@ -51,10 +51,12 @@ static void fault_relay(struct fault_queue *q, const struct kabi_iommu_hwpt_pgfa
 	q->faults++;
 	vm->counters.faults_relayed++;
 	/* The last page of a group is what gets answered; remember it. */
-	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX)
+	if ((f->flags & KABI_IOMMU_PGFAULT_FLAGS_LAST_PAGE) && q->npending < FAULT_PENDING_MAX) {
 		q->pending[q->npending++] = f->cookie;
-	/* A restart must still answer it, and keep the counts: written soon,
-	 * not per fault. */
+		/* A restart must still answer it: written soon, not per fault. */
+		vm_mark_dirty(vm);
+		model_changed_soon(vm->daemon);
+	}
 	vm_counters_changed(vm);
 	/* Counted before it is sent: a VMM woken by the signal finds the count. */
 	if (write(q->notify_fd, &one, sizeof(one)) < 0)

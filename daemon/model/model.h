@@ -295,6 +295,9 @@ struct model_hooks {
 	void (*changed)(struct daemon *d);
 	/* The same, where saving a little later is fine (a relayed fault). */
 	void (*changed_soon)(struct daemon *d);
+	/* The same, within a second: counters (metrics), whose loss in a crash
+	 * costs at most that second's counts. */
+	void (*changed_later)(struct daemon *d);
 	/* The relay of a vEVENTQ: an event for the VM's owner, and lost events. */
 	void (*viommu_event)(struct viommu *v, uint64_t virt_id, uint32_t type, const void *data,
 			     size_t len, uint32_t seq);
@@ -407,6 +410,12 @@ static inline void model_changed_soon(struct daemon *d)
 {
 	if (d->hooks && d->hooks->changed_soon)
 		d->hooks->changed_soon(d);
+}
+
+static inline void model_changed_later(struct daemon *d)
+{
+	if (d->hooks && d->hooks->changed_later)
+		d->hooks->changed_later(d);
 }
 
 
@@ -644,7 +653,8 @@ int fault_queue_destroy_checked(struct fault_queue *q, struct verror *error);
 int fault_queue_watch(struct fault_queue *q);
 
 /* counters.c */
-/* A counter of vm moved: its state file is rewritten soon, once for a burst. */
+/* A counter of vm moved: its state file is rewritten within a second, once
+ * for a burst. */
 void vm_counters_changed(struct vm *vm);
 /* The same for the daemon's counters (the manifest). */
 void daemon_counters_changed(struct daemon *d);

@@ -59,6 +59,10 @@ void state_files_free(struct daemon *d);
  * meanwhile: for what the kernel reports at its own pace (relayed faults). */
 void state_write_soon(struct daemon *d);
 #define STATE_WRITE_SOON_MS 50
+/* The same within STATE_WRITE_LATER_MS (sooner if something asks for that):
+ * for counters, which change with every invalidation and relayed event. */
+void state_write_later(struct daemon *d);
+#define STATE_WRITE_LATER_MS 1000
 /* The intent record's own file: "<state path>.intent". */
 void state_intent_path(const char *state_path, char *buf, size_t len);
 /* Records that the call op on path is about to change the kernel. */
