@@ -577,9 +577,8 @@ int vc_pins_are(const void *va, uint64_t len, uint32_t refs)
 	return r;
 }
 
-bool vc_daemon_log_has(const char *text)
+bool vc_file_has(const char *path, const char *text)
 {
-	const char *path = getenv("VIOMMUD_LOG");
 	FILE *f = path ? fopen(path, "r") : NULL;
 	char line[1024];
 	bool found = false;
@@ -589,6 +588,11 @@ bool vc_daemon_log_has(const char *text)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+bool vc_daemon_log_has(const char *text)
+{
+	return vc_file_has(getenv("VIOMMUD_LOG"), text);
 }
 
 int vc_daemon_fds(const char *prefix)

@@ -140,7 +140,9 @@ const char *vc_json_str(struct json_object *obj, const char *key);
 /* Open fds of the daemon ($VIOMMUD_PID) whose target starts with prefix
  * ("/dev/iommu", "/dev/vfio/", "/memfd:"); -1 when it cannot tell. */
 int vc_daemon_fds(const char *prefix);
-/* Whether the daemon's stderr ($VIOMMUD_LOG, run-daemon) has a line with text. */
+/* Whether the file (NULL: none) has a line containing text. */
+bool vc_file_has(const char *path, const char *text);
+/* The same for the daemon's stderr ($VIOMMUD_LOG, run-daemon). */
 bool vc_daemon_log_has(const char *text);
 
 /* The selftest's page-ref check on [va, va + len) of this process, through a

@@ -60,17 +60,11 @@ static char *vm, *snapshot;
 static uint8_t *mem = MAP_FAILED;
 static int memfd = -1;
 
-/* Whether the file has a line containing text. */
+/* Whether the file has a line containing text; says so when not. */
 static bool file_has(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	bool found = false;
+	bool found = vc_file_has(path, text);
 
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, text) != NULL;
-	if (f)
-		fclose(f);
 	if (!found)
 		check_note("%s has no line with \"%s\"", path, text);
 	return found;
