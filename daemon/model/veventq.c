@@ -76,7 +76,7 @@ static void veventq_relay(struct veventq *q, uint32_t flags, uint32_t seq, const
 
 	q->have_seq = true;
 	q->next_seq = (seq + 1) & VEVENTQ_SEQ_MASK;
-	/* The counts and the sequence survive a restart: written soon. */
+	/* The counts and the sequence survive a restart: written within a second. */
 	vm_counters_changed(v->vm);
 	/* The lost-events record carries the number of the last event lost. */
 	if (flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
