@@ -85,7 +85,9 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 	r = iommufd_hwpt_alloc(vm->iommufd, &args, &dom->kernel_id);
 	if (r < 0) {
 		free(dom);
-		if (r == -EINVAL)
+		/* arm-smmu-v3 answers EIO for a vSTE field it does not allow:
+		 * bad guest data, like EINVAL, not a kernel failure. */
+		if (r == -EINVAL || r == -EIO)
 			return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 					 "the kernel refused the nested domain's data (%s)",
 					 strerror(-r));
@@ -136,6 +138,13 @@ int domain_attach_device(struct domain *dom, struct vm_device *vd, struct verror
 		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
 				 "%s is not behind this domain's IOMMU", vd->device->name);
 	r = vm_device_replace(dom->vm, vd, dom->kernel_id);
+	if (r == -ENOENT && dom->viommu && !vdevice_on(dom->viommu, vd->device))
+		/* The kernel looks up the device's virtual ID for a translating
+		 * nested domain (arm-smmu-v3: any vSTE but abort and bypass). */
+		return error_set(error, VIOMMU_ERROR_INVALID_ARGUMENT,
+				 "%s has no vDEVICE on vIOMMU %u, which this nested domain "
+				 "needs: call Viommu.AddDevice first",
+				 vd->device->name, dom->viommu->kernel_id);
 	if (r < 0)
 		return error_errno(error, r, "cannot attach %s to domain %u", vd->device->name,
 				   dom->kernel_id);

@@ -596,6 +596,8 @@ int domain_alloc(struct vm *vm, struct viommu *viommu, uint32_t data_type, const
 /* A vDEVICE of an attached device on the vIOMMU. */
 int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struct vdevice **out,
 		   struct verror *error);
+/* The device's vDEVICE on the vIOMMU, or NULL. */
+struct vdevice *vdevice_on(struct viommu *v, struct device *dev);
 /* Moves an attached device's RID onto the domain, or back to the parent. */
 int domain_attach_device(struct domain *dom, struct vm_device *vd, struct verror *error);
 int domain_detach_device(struct domain *dom, struct vm_device *vd, struct verror *error);

@@ -31,6 +31,14 @@ int vdevice_destroy(struct vdevice *vdev, bool force)
 	return 0;
 }
 
+struct vdevice *vdevice_on(struct viommu *v, struct device *dev)
+{
+	for (struct vdevice *vdev = v->vm->vdevices; vdev; vdev = vdev->next)
+		if (vdev->viommu == v && vdev->device == dev)
+			return vdev;
+	return NULL;
+}
+
 int vdevice_create(struct viommu *v, struct device *dev, uint64_t virt_id, struct vdevice **out,
 		   struct verror *error)
 {

@@ -671,3 +671,25 @@ void vc_sleep_ms(long ms)
 
 	nanosleep(&ts, NULL);
 }
+
+bool vc_wait_given_back(struct vc *c, const char *device, const char *driver)
+{
+	bool back = false, assignable = false;
+	char *now = NULL;
+
+	for (int i = 0; i < 500 && !back; i++) {
+		free(now);
+		now = NULL;
+		if (vc_get_string(c, device, VC_DEVICE, "Driver", &now) < 0 ||
+		    vc_get_bool(c, device, VC_DEVICE, "Assignable", &assignable) < 0)
+			break;
+		back = strcmp(now, driver) == 0 && assignable;
+		if (!back)
+			vc_sleep_ms(20);
+	}
+	if (!back)
+		check_note("not given back: Driver \"%s\", Assignable %d", now ? now : "?",
+			   (int)assignable);
+	free(now);
+	return back;
+}

@@ -140,6 +140,10 @@ const char *vc_json_str(struct json_object *obj, const char *key);
 /* Open fds of the daemon ($VIOMMUD_PID) whose target starts with prefix
  * ("/dev/iommu", "/dev/vfio/", "/memfd:"); -1 when it cannot tell. */
 int vc_daemon_fds(const char *prefix);
+/* Whether the device was given back: on driver again and Assignable, polled
+ * for up to 10 s (the give-back thread unbinds, then the loop clears the
+ * quarantine). Notes what it saw when not. */
+bool vc_wait_given_back(struct vc *c, const char *device, const char *driver);
 /* Whether the file (NULL: none) has a line containing text. */
 bool vc_file_has(const char *path, const char *text);
 /* The same for the daemon's stderr ($VIOMMUD_LOG, run-daemon). */

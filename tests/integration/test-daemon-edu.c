@@ -51,31 +51,6 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-/* The give-back thread unbinds, then tells the loop, which clears the
- * quarantine: back means on its driver again and Assignable (bounded wait). */
-static bool wait_given_back(void)
-{
-	struct timespec ms = { 0, 20 * 1000 * 1000 };
-	bool back = false, assignable = false;
-	char *driver = NULL;
-
-	for (int i = 0; i < 500 && !back; i++) {
-		free(driver);
-		driver = NULL;
-		if (vc_get_string(&c, dev, VC_DEVICE, "Driver", &driver) < 0 ||
-		    vc_get_bool(&c, dev, VC_DEVICE, "Assignable", &assignable) < 0)
-			break;
-		back = strcmp(driver, edu.driver) == 0 && assignable;
-		if (!back)
-			nanosleep(&ms, NULL);
-	}
-	if (!back)
-		check_note("not given back: Driver \"%s\", Assignable %d", driver ? driver : "?",
-			   (int)assignable);
-	free(driver);
-	return back;
-}
-
 static void test_find(void)
 {
 	char *s = NULL;
@@ -197,7 +172,7 @@ static void test_destroy(void)
 	free(s);
 	/* Nothing holds the device any more: it is back at once, but allow a
 	 * thread's give-back to finish too (bounded). */
-	CHECK(wait_given_back());
+	CHECK(vc_wait_given_back(&c, dev, edu.driver));
 	CHECK_OK(vc_pins_are(mem, MEMFD_SIZE, 0));
 	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
 	if (vc_daemon_fds("/dev/iommu") >= 0)
@@ -236,7 +211,7 @@ static void test_destroy_while_held(void)
 	CHECK(strstr(s, "quarantined until every fd of its last VM is closed"));
 	free(s);
 	CHECK(close(fd) == 0);
-	CHECK(wait_given_back());
+	CHECK(vc_wait_given_back(&c, dev, edu.driver));
 	CHECK_EQ(vc_daemon_fds("/dev/vfio/"), 0);
 	vc_close(&c);
 	CHECK_EQ(check_count_fds(), fds_at_start);
@@ -277,7 +252,7 @@ static void test_destroy_while_mapped(void)
 	CHECK(strstr(s, "quarantined"));
 	free(s);
 	edu_close(&mapped);
-	CHECK(wait_given_back());
+	CHECK(vc_wait_given_back(&c, dev, edu.driver));
 	vc_close(&c);
 }
 
@@ -299,7 +274,7 @@ static void test_dirty_tracking_refused(void)
 	CHECK(strstr(vc_error_message(&c), "cannot track dirty pages"));
 	/* Bound on demand for the attempt, and given back after it (on the
 	 * release thread). */
-	CHECK(wait_given_back());
+	CHECK(vc_wait_given_back(&c, dev, edu.driver));
 	CHECK_DBUS_OK(&c, vc_destroy(&c, dirty_vm, VC_VM));
 	free(dirty_vm);
 	vc_close(&c);

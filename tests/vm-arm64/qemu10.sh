@@ -10,16 +10,21 @@
 #   busybox-static:arm64  1:1.35.0-4+deb12u1+b1  (bookworm): the guest's init
 #       shell and poweroff (the host's bash is amd64; the guest's root is the
 #       host's / over 9p)
+#   bash:arm64  5.2.15-2+b13  (bookworm): bind-mounted over the guest's
+#       /usr/bin/bash, so that the project's bash scripts (run-daemon, the
+#       viommuctl demo) run there; its libtinfo6:arm64 is installed
+#       (scripts/install-deps-arm64.sh)
 #
 # Fetched with a private apt configuration for amd64 and arm64
 # (scripts/lib/vm-cache.sh), unpacked with dpkg-deb -x.  If the mirror no
 # longer has a pinned version, the suite's version is taken, with a warning.
 #
-#   qemu10.sh [--print-qemu] [--print-aavmf] [--print-busybox] [--print-version]
+#   qemu10.sh [--print-qemu] [--print-aavmf] [--print-busybox] [--print-bash] [--print-version]
 #
 # --print-qemu     the extracted qemu-system-aarch64
 # --print-aavmf    the directory holding AAVMF_CODE.fd and AAVMF_VARS.fd
 # --print-busybox  the arm64 static busybox
+# --print-bash     the arm64 bash (beside busybox: guest-init finds it there)
 # --print-version  the Debian version of qemu-system-arm
 # Without options: make sure the tree is there, print nothing.  When the tree
 # is complete nothing is written, so this also works read-only in a guest.
@@ -42,6 +47,7 @@ suite=bookworm-backports
 qemu_version='1:10.0.2+ds-2+deb13u1~bpo12+1'
 aavmf_version='2022.11-6+deb12u2'
 busybox_version='1:1.35.0-4+deb12u1+b1'
+bash_version='5.2.15-2+b13'
 qemu_packages=(qemu-system-arm qemu-system-common qemu-system-data)
 min_version=9.2
 
@@ -53,11 +59,11 @@ die() { log "error: $*"; exit 1; }
 prints=()
 while (($#)); do
 	case "$1" in
-	--print-qemu | --print-aavmf | --print-busybox | --print-version) prints+=("$1") ;;
+	--print-qemu | --print-aavmf | --print-busybox | --print-bash | --print-version) prints+=("$1") ;;
 	-h | --help)
-		echo "usage: $0 [--print-qemu] [--print-aavmf] [--print-busybox] [--print-version]" >&2
+		echo "usage: $0 [--print-qemu] [--print-aavmf] [--print-busybox] [--print-bash] [--print-version]" >&2
 		exit 0 ;;
-	*) echo "usage: $0 [--print-qemu] [--print-aavmf] [--print-busybox] [--print-version]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--print-qemu] [--print-aavmf] [--print-busybox] [--print-bash] [--print-version]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -68,16 +74,17 @@ root="$dir/root"
 qemu="$root/usr/bin/qemu-system-aarch64"
 aavmf="$root/usr/share/AAVMF"
 busybox="$root/bin/busybox"
+bash_arm64="$root/bin/bash"
 stamp="$dir/.stamp"
-want_stamp="pinned qemu $qemu_version aavmf $aavmf_version busybox $busybox_version"
+want_stamp="pinned qemu $qemu_version aavmf $aavmf_version busybox $busybox_version bash $bash_version"
 
 complete() {
-	[[ -f "$stamp" && -x "$qemu" && -r "$aavmf/AAVMF_CODE.fd" && -r "$aavmf/AAVMF_VARS.fd" && -x "$busybox" ]] &&
+	[[ -f "$stamp" && -x "$qemu" && -r "$aavmf/AAVMF_CODE.fd" && -r "$aavmf/AAVMF_VARS.fd" && -x "$busybox" && -x "$bash_arm64" ]] &&
 		[[ "$(head -n1 "$stamp")" == "$want_stamp" ]]
 }
 
 fetch() {
-	local qv av bv p deb want=()
+	local qv av bv shv p deb want=()
 	rm -f "$stamp"
 	rm -rf "$dir/deb" "$root" "$root.tmp"
 	mkdir -p "$dir/deb"
@@ -93,14 +100,16 @@ fetch() {
 	[[ -n "$av" ]] || die "bookworm has no qemu-efi-aarch64"
 	bv=$(pick_version bookworm busybox-static:arm64 "$busybox_version")
 	[[ -n "$bv" ]] || die "bookworm has no busybox-static:arm64"
+	shv=$(pick_version bookworm bash:arm64 "$bash_version")
+	[[ -n "$shv" ]] || die "bookworm has no bash:arm64"
 
 	for p in "${qemu_packages[@]}"; do want+=("$p=$qv"); done
-	want+=("qemu-efi-aarch64=$av" "busybox-static:arm64=$bv")
+	want+=("qemu-efi-aarch64=$av" "busybox-static:arm64=$bv" "bash:arm64=$shv")
 	(cd "$dir/deb" && apt-get "${apt_opts[@]}" download "${want[@]}" >&2) ||
 		die "apt-get download ${want[*]} failed"
 
 	mkdir -p "$root.tmp"
-	for p in "${qemu_packages[@]}" qemu-efi-aarch64 busybox-static; do
+	for p in "${qemu_packages[@]}" qemu-efi-aarch64 busybox-static bash; do
 		deb=$(find "$dir/deb" -maxdepth 1 -name "${p}_*.deb" | head -n1)
 		[[ -n "$deb" ]] || die "apt-get download gave no $p .deb"
 		dpkg-deb -x "$deb" "$root.tmp" || die "dpkg-deb -x $(basename "$deb") failed"
@@ -114,7 +123,7 @@ fetch() {
 		printf '%s\n' "${want[@]}"
 	} >"$stamp.tmp"
 	mv "$stamp.tmp" "$stamp"
-	log "QEMU $qv, AAVMF $av and busybox $bv (arm64) extracted in $root"
+	log "QEMU $qv, AAVMF $av, busybox $bv and bash $shv (arm64) extracted in $root"
 }
 
 check() {
@@ -129,6 +138,8 @@ check() {
 	[[ -r "$r/usr/share/AAVMF/AAVMF_CODE.fd" ]] || die "AAVMF_CODE.fd missing from qemu-efi-aarch64"
 	file -L "$r/bin/busybox" 2>/dev/null | grep -q 'ARM aarch64.*statically linked' ||
 		[[ ! -x /usr/bin/file ]] || die "$r/bin/busybox is not a static arm64 binary"
+	file -L "$r/bin/bash" 2>/dev/null | grep -q 'ARM aarch64' ||
+		[[ ! -x /usr/bin/file ]] || die "$r/bin/bash is not an arm64 binary"
 }
 
 if ! complete; then
@@ -144,6 +155,7 @@ for p in "${prints[@]+"${prints[@]}"}"; do
 	--print-qemu) printf '%s\n' "$qemu" ;;
 	--print-aavmf) printf '%s\n' "$aavmf" ;;
 	--print-busybox) printf '%s\n' "$busybox" ;;
+	--print-bash) printf '%s\n' "$bash_arm64" ;;
 	--print-version) sed -n 's/^qemu-system-arm=//p' "$stamp" ;;
 	esac
 done
