@@ -9,6 +9,11 @@
 # guest on the real arm-smmu-v3 driver. Ends with meson's summary.
 #
 #   scripts/test-arm64.sh [MESON-TEST-ARGS...]
+#   scripts/test-arm64.sh --demo
+#
+# --demo (scripts/main.sh): instead of the suite, viommud in the arm64 guest
+# nests a guest's stage 1 (test-smmuv3-daemon's set-up cases), printing what
+# the test saw and viommuctl's vm show and hw-info.
 #
 # Environment: BUILD_ARM64 (build directory, default build-test-arm64).
 set -euo pipefail
@@ -33,5 +38,16 @@ else
 	meson setup "$dir" "${args[@]}" >/dev/null
 fi
 ninja -C "$dir"
-echo "== arm64 cross build: --suite vm-arm64"
+if [[ "${1:-}" == --demo ]]; then
+	# The test's TAP lines and notes; the console's firmware and kernel
+	# lines, and run-daemon's, are left out.
+	tests/vm-arm64/guest-run --timeout 300 --env VIOMMUCTL="$top/$dir/cli/viommuctl" -- \
+		"$top/tests/integration/run-daemon" --daemon "$top/$dir/daemon/viommud" \
+		--log-level warning --config-json \
+		'{"allowed_devices": ["1234:11e8"], "bind_on_demand": true, "fast_path_users": [0]}' \
+		--bus none -- "$top/$dir/tests/vm-arm64/test-smmuv3-daemon" \
+		test_find test_vm test_stage1 test_show |
+		sed -u -E 's/\r$//' | grep --line-buffered -E '^(ok|not ok|1\.\.|# [^r[]|# r[^u])'
+	exit "${PIPESTATUS[0]}"
+fi
 meson test -C "$dir" --suite vm-arm64 --print-errorlogs "$@"

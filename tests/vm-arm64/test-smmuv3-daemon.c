@@ -408,9 +408,11 @@ static void note_lines(const char *text)
 static void test_show(void)
 {
 	struct json_object *root, *a, *o;
+	uint64_t invalidations = 0;
 	char *text;
 
 	CHECK(first.domain);
+	CHECK_DBUS_OK(&c, vc_get_u64(&c, first.viommu, VC_VIOMMU, "Invalidations", &invalidations));
 	text = viommuctl(false, "vm", "show", "nested");
 	note_lines(text);
 	CHECK(strstr(text, "arm-smmuv3"));
@@ -422,7 +424,8 @@ static void test_show(void)
 	CHECK(json_object_object_get_ex(root, "nesting", &o) && json_object_get_boolean(o));
 	CHECK(json_object_object_get_ex(root, "viommus", &a) && json_object_array_length(a) == 1);
 	CHECK_STREQ(vc_json_str(json_object_array_get_idx(a, 0), "type"), "arm-smmuv3");
-	CHECK_EQ(vc_json_u64(json_object_array_get_idx(a, 0), "invalidations"), 3);
+	CHECK_EQ(vc_json_u64(json_object_array_get_idx(a, 0), "invalidations"),
+		 invalidations);
 	CHECK(json_object_object_get_ex(root, "vdevices", &a) && json_object_array_length(a) == 1);
 	CHECK_EQ(vc_json_u64(json_object_array_get_idx(a, 0), "virt_id"), sid);
 	CHECK(json_object_object_get_ex(root, "domains", &a) && json_object_array_length(a) == 1);
