@@ -28,8 +28,9 @@ packages=(
 	libevent-2.1-7:arm64 libevent-core-2.1-7:arm64 libevent-pthreads-2.1-7:arm64
 	libsystemd-dev:arm64 libjson-c-dev:arm64
 	libnl-3-dev:arm64 libnl-genl-3-dev:arm64
-	# the arm64 bash that tests/vm-arm64/qemu10.sh extracts links it
-	libtinfo6:arm64
+	# what the arm64 bash and Python that tests/vm-arm64/qemu10.sh extracts
+	# link (Python's ctypes: libffi8)
+	libtinfo6:arm64 libexpat1:arm64 zlib1g:arm64 libffi8:arm64
 	# the cross file's exe_wrapper: the build runs introspect-dump (arm64) to
 	# render the D-Bus introspection XML (no binfmt: qemu-user-binfmt is not
 	# installed)

@@ -345,6 +345,32 @@ int vc_invalidate(struct vc *c, const char *path, const char *iface, uint32_t da
 	return r < 0 ? vc_fail_local(c, r) : 0;
 }
 
+int vc_open_event_queue(struct vc *c, const char *viommu, uint32_t type, uint32_t depth,
+			bool relay, int *out_fd)
+{
+	sd_bus_message *reply = NULL;
+	int fd, r;
+
+	if (relay)
+		r = vc_call(c, viommu, VC_VIOMMU, "OpenEventQueue", &reply, "uua{sv}", type, depth,
+			    1, "relay", "b", 1);
+	else
+		r = vc_call(c, viommu, VC_VIOMMU, "OpenEventQueue", &reply, "uua{sv}", type, depth,
+			    0);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read(reply, "h", &fd);
+	if (r >= 0) {
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		r = fd < 0 ? -errno : 0;
+	}
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return vc_fail_local(c, r);
+	*out_fd = fd;
+	return 0;
+}
+
 int vc_domain_attach(struct vc *c, const char *domain, const char *device)
 {
 	return vc_call(c, domain, VC_DOMAIN, "Attach", NULL, "o", device);

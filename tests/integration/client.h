@@ -92,6 +92,10 @@ int vc_add_device(struct vc *c, const char *viommu, const char *device, uint64_t
 int vc_invalidate(struct vc *c, const char *path, const char *iface, uint32_t data_type,
 		  uint32_t entry_len, const void *entries, size_t len, uint32_t *out_handled,
 		  int32_t *out_error);
+/* Viommu.OpenEventQueue: the queue's own fd, or with relay an eventfd that
+ * counts relayed events; *out_fd is the caller's own copy. */
+int vc_open_event_queue(struct vc *c, const char *viommu, uint32_t type, uint32_t depth,
+			bool relay, int *out_fd);
 int vc_domain_attach(struct vc *c, const char *domain, const char *device);
 int vc_domain_detach(struct vc *c, const char *domain, const char *device);
 

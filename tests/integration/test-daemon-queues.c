@@ -239,7 +239,6 @@ static void test_event_relay(void)
 {
 	struct events_seen seen = { 0 };
 	struct timespec start, now;
-	sd_bus_message *reply = NULL;
 	sd_bus_slot *slot = NULL;
 	struct vm_setup s;
 	uint64_t counted = 0, relayed = 0;
@@ -253,12 +252,8 @@ static void test_event_relay(void)
 				     0x1234u, 4u, 0), VC_ERR_INVALID);
 	CHECK_DBUS_ERROR(&c, vc_call(&c, s.viommu, VC_VIOMMU, "OpenEventQueue", NULL, "uua{sv}",
 				     KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 0u, 0), VC_ERR_INVALID);
-	CHECK_DBUS_OK(&c, vc_call(&c, s.viommu, VC_VIOMMU, "OpenEventQueue", &reply, "uua{sv}",
-				  KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 4u, 1, "relay", "b", 1));
-	CHECK(sd_bus_message_read(reply, "h", &efd) > 0);
-	efd = fcntl(efd, F_DUPFD_CLOEXEC, 3);
-	sd_bus_message_unref(reply);
-	CHECK(efd >= 0);
+	CHECK_DBUS_OK(&c, vc_open_event_queue(&c, s.viommu, KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 4,
+					      true, &efd));
 	/* One queue per type per vIOMMU. */
 	CHECK_DBUS_ERROR(&c, vc_call(&c, s.viommu, VC_VIOMMU, "OpenEventQueue", NULL, "uua{sv}",
 				     KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 4u, 0), VC_ERR_BUSY);
@@ -321,18 +316,13 @@ static void test_event_handout(void)
 		struct kabi_iommufd_vevent_header hdr;
 		struct kabi_iommu_viommu_event_selftest event;
 	} rec;
-	sd_bus_message *reply = NULL;
 	struct vm_setup s;
 	int qfd;
 
 	setup(&s, "handout", false);
 	nest(&s);
-	CHECK_DBUS_OK(&c, vc_call(&c, s.viommu, VC_VIOMMU, "OpenEventQueue", &reply, "uua{sv}",
-				  KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 4u, 0));
-	CHECK(sd_bus_message_read(reply, "h", &qfd) > 0);
-	qfd = fcntl(qfd, F_DUPFD_CLOEXEC, 3);
-	sd_bus_message_unref(reply);
-	CHECK(qfd >= 0);
+	CHECK_DBUS_OK(&c, vc_open_event_queue(&c, s.viommu, KABI_IOMMU_VEVENTQ_TYPE_SELFTEST, 4,
+					      false, &qfd));
 	CHECK_DBUS_OK(&c, vc_domain_attach(&c, s.domain, s.dev));
 	CHECK_OK(mock_trigger_vevent(s.iommufd, s.dev_id));
 	/* The fast path: the event is on the fd the VMM holds, not a signal. */

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "smmuv3-guest.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "kabi-iommufd.h"
 
 /* CD word 0 (SMMUv3 5.4) */
 #define CD0_T0SZ(x) ((uint64_t)(x) << 0)
@@ -135,4 +138,39 @@ bool s1g_is_translation_fault(const uint64_t evt[4], uint32_t sid, uint64_t iova
 {
 	return (evt[0] & 0xff) == S1G_EVT_F_TRANSLATION && evt[0] >> 32 == sid &&
 	       evt[2] >= iova && evt[2] < iova + S1G_COPY_LEN;
+}
+
+unsigned int s1g_read_faults(int veventq_fd, uint32_t sid, uint64_t iova)
+{
+	static uint8_t buf[64 * 1024];
+	struct pollfd pfd = { .fd = veventq_fd, .events = POLLIN };
+	unsigned int faults = 0, lost = 0;
+	ssize_t n;
+
+	CHECK(poll(&pfd, 1, 5000) == 1);
+	n = read(veventq_fd, buf, sizeof(buf));
+	CHECK(n > 0);
+	for (size_t at = 0; at < (size_t)n;) {
+		struct kabi_iommufd_vevent_header h;
+		struct kabi_iommu_vevent_arm_smmuv3 e;
+
+		CHECK((size_t)n - at >= sizeof(h));
+		memcpy(&h, buf + at, sizeof(h));
+		at += sizeof(h);
+		if (h.flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
+			lost++;
+			continue;
+		}
+		CHECK((size_t)n - at >= sizeof(e));
+		memcpy(&e, buf + at, sizeof(e));
+		at += sizeof(e);
+		if (faults++ == 0)
+			check_note("vEVENT seq %u: %016llx %016llx %016llx %016llx", h.sequence,
+				   (unsigned long long)e.evt[0], (unsigned long long)e.evt[1],
+				   (unsigned long long)e.evt[2], (unsigned long long)e.evt[3]);
+		CHECK(s1g_is_translation_fault(e.evt, sid, iova));
+	}
+	check_note("%u stage-1 fault records on the vEVENTQ (%u lost-events markers)", faults,
+		   lost);
+	return faults;
 }

@@ -109,3 +109,9 @@ bool s1g_dma_lands(uint8_t *mem, struct edu *e, uint64_t src_iova, uint64_t dst_
 /* Whether an SMMUv3 event record (4 x u64) is a stage-1 translation fault
  * of stream sid at an address in [iova, iova + S1G_COPY_LEN). */
 bool s1g_is_translation_fault(const uint64_t evt[4], uint32_t sid, uint64_t iova);
+
+/* Waits up to 5 s for a vEVENTQ's fd to be readable, reads it once, and
+ * checks that every record is a stage-1 translation fault of sid at iova
+ * (s1g_is_translation_fault); returns how many, the lost-events markers
+ * skipped. The first record is printed as a note. */
+unsigned int s1g_read_faults(int veventq_fd, uint32_t sid, uint64_t iova);

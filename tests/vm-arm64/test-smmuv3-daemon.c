@@ -22,10 +22,13 @@
  *   show      viommuctl vm show and hw-info ($VIOMMUCTL) report all of it
  *   destroy   every kernel ID is gone, the device is back on its driver
  *   handout   a second VM: the fault record on the handed-out vEVENTQ fd
+ *   restart   (only under a service manager: run-daemon --fdstore) kill -9;
+ *             the VM is adopted with the same objects and stage 1
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,7 @@
 #include "edu.h"
 #include "iommufd.h"
 #include "pci-sysfs.h"
+#include "service-manager.h"
 #include "smmuv3-guest.h"
 
 #define RW (KABI_IOMMU_IOAS_MAP_READABLE | KABI_IOMMU_IOAS_MAP_WRITEABLE)
@@ -173,11 +177,23 @@ static void test_vm(void)
 		   S1G_IPA(S1G_OFF_S2_SRC), S1G_IPA(S1G_OFF_S2_DST));
 }
 
-static void test_stage1(void)
+/* Viommu.Invalidate of the stage-1 change (s1g_invalidation): both handled. */
+static void invalidate_via_daemon(struct vmm *v)
 {
-	uint64_t cmds[2][2], invalidations = 0;
+	uint64_t cmds[2][2];
 	uint32_t handled = 0;
 	int32_t kerr = -1;
+
+	s1g_invalidation(cmds, sid);
+	CHECK_DBUS_OK(&c, vc_invalidate(&c, v->viommu, VC_VIOMMU, INV_TYPE, CMD_LEN, cmds,
+					sizeof(cmds), &handled, &kerr));
+	CHECK_EQ(handled, 2);
+	CHECK_EQ(kerr, 0);
+}
+
+static void test_stage1(void)
+{
+	uint64_t invalidations = 0;
 
 	CHECK(first.vm && first.mem != MAP_FAILED);
 	vmm_nest(&first);
@@ -188,11 +204,7 @@ static void test_stage1(void)
 	CHECK(!dma_lands(&first, S1G_SRC, S1G_DST, S1G_OFF_DECOY_SRC, S1G_OFF_DECOY_DST, 3));
 
 	s1g_remap_dst(first.mem);
-	s1g_invalidation(cmds, sid);
-	CHECK_DBUS_OK(&c, vc_invalidate(&c, first.viommu, VC_VIOMMU, INV_TYPE, CMD_LEN, cmds,
-					sizeof(cmds), &handled, &kerr));
-	CHECK_EQ(handled, 2);
-	CHECK_EQ(kerr, 0);
+	invalidate_via_daemon(&first);
 	CHECK(stage1_lands(&first, S1G_OFF_S1_DST2, 4));
 	CHECK_DBUS_OK(&c, vc_get_u64(&c, first.viommu, VC_VIOMMU, "Invalidations", &invalidations));
 	CHECK_EQ(invalidations, 2);
@@ -255,26 +267,18 @@ static int on_event(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return 0;
 }
 
-static void test_relay(void)
+/* A DMA to an IOVA stage 1 does not map is blocked, and its fault record
+ * arrives as an Event signal of the vIOMMU (relayed queue) with the virtual
+ * ID; the mapping itself is unharmed. Returns the signals seen. */
+static int check_fault_relayed(struct vmm *v, uint8_t seed)
 {
-	sd_bus_message *reply = NULL;
 	sd_bus_slot *slot = NULL;
 	struct seen seen = { 0 };
-	uint64_t counted = 0, relayed = 0;
 	double deadline;
-	int efd;
 
-	CHECK(first.viommu);
-	CHECK(sd_bus_match_signal(c.bus, &slot, NULL, first.viommu, VC_VIOMMU, "Event", on_event,
+	CHECK(sd_bus_match_signal(c.bus, &slot, NULL, v->viommu, VC_VIOMMU, "Event", on_event,
 				  &seen) >= 0);
-	CHECK_DBUS_OK(&c, vc_call(&c, first.viommu, VC_VIOMMU, "OpenEventQueue", &reply, "uua{sv}",
-				  VEVENTQ_TYPE, 64u, 1, "relay", "b", 1));
-	CHECK(sd_bus_message_read(reply, "h", &efd) > 0);
-	efd = fcntl(efd, F_DUPFD_CLOEXEC, 3);
-	sd_bus_message_unref(reply);
-	CHECK(efd >= 0);
-
-	CHECK(!dma_lands(&first, S1G_SRC, S1G_UNMAPPED, S1G_OFF_S1_SRC, S1G_OFF_S1_DST, 6));
+	CHECK(!dma_lands(v, S1G_SRC, S1G_UNMAPPED, S1G_OFF_S1_SRC, S1G_OFF_S1_DST, seed));
 	deadline = vc_now_seconds() + 10;
 	while (seen.count == 0 && vc_now_seconds() < deadline) {
 		int r = sd_bus_process(c.bus, NULL);
@@ -283,20 +287,89 @@ static void test_relay(void)
 		if (r == 0)
 			sd_bus_wait(c.bus, 100 * 1000);
 	}
+	sd_bus_slot_unref(slot);
 	check_note("%d Event signals for the blocked DMA", seen.count);
 	CHECK(seen.count > 0);
 	CHECK_EQ(seen.virt_id, sid);
 	CHECK_EQ(seen.type, VEVENTQ_TYPE);
 	CHECK_EQ(seen.len, 4 * sizeof(uint64_t));
 	CHECK(seen.fault_ok);
+	CHECK(stage1_lands(v, S1G_OFF_S1_DST, (uint8_t)(seed + 1)));
+	return seen.count;
+}
+
+static void test_relay(void)
+{
+	uint64_t counted = 0, relayed = 0;
+	int efd, signals;
+
+	CHECK(first.viommu);
+	CHECK_DBUS_OK(&c, vc_open_event_queue(&c, first.viommu, VEVENTQ_TYPE, 64, true, &efd));
+	signals = check_fault_relayed(&first, 6);
 	CHECK_EQ(read(efd, &counted, sizeof(counted)), sizeof(counted));
 	CHECK(counted > 0);
 	CHECK_DBUS_OK(&c, vc_get_u64(&c, first.viommu, VC_VIOMMU, "EventsRelayed", &relayed));
-	CHECK(relayed >= (uint64_t)seen.count);
-	/* The blocked DMA left the mapping alone. */
-	CHECK(stage1_lands(&first, S1G_OFF_S1_DST, 7));
-	sd_bus_slot_unref(slot);
+	CHECK(relayed >= (uint64_t)signals);
 	CHECK(close(efd) == 0);
+}
+
+/* The objects the daemon made for the first VM, by kernel ID. */
+static void kernel_ids(uint32_t ids[5])
+{
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.vm, VC_VM, "IoasId", &ids[0]));
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.vm, VC_VM, "ParentId", &ids[1]));
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.viommu, VC_VIOMMU, "KernelId", &ids[2]));
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.vdevice, VC_VDEVICE, "KernelId", &ids[3]));
+	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.domain, VC_DOMAIN, "KernelId", &ids[4]));
+}
+
+/*
+ * kill -9 under the service manager (run-daemon --fdstore on this guest):
+ * the daemon comes back with the VM from its fd store and state, the same
+ * kernel objects, unclaimed until its owner claims it; the edu's DMA goes
+ * through the same stage 1 meanwhile, and afterwards a stage-1 change is
+ * invalidated and a fault relayed through the adopted objects.
+ */
+static void test_restart(void)
+{
+	uint32_t before[5], after[5];
+	char *snap_before, *snap_after;
+	bool claimed = true;
+	pid_t pid = sm_daemon_pid(), now;
+
+	CHECK(first.domain);
+	CHECK(pid > 0);
+	kernel_ids(before);
+	snap_before = vc_vm_snapshot(&c, first.vm);
+	CHECK(snap_before);
+	CHECK(kill(pid, SIGKILL) == 0);
+	/* Nobody serves the VM now, and nothing is torn down: DMA lands. */
+	CHECK(stage1_lands(&first, S1G_OFF_S1_DST, 20));
+	now = sm_wait_daemon(pid, 60);
+	CHECK(now > 0);
+	check_note("viommud %d killed; %d adopted the VM", (int)pid, (int)now);
+	vc_close(&c);
+	CHECK_OK(vc_connect(&c, NULL));
+	CHECK_DBUS_OK(&c, vc_get_bool(&c, first.vm, VC_VM, "Claimed", &claimed));
+	CHECK(!claimed);
+	CHECK_DBUS_OK(&c, vc_call(&c, first.vm, VC_VM, "Claim", NULL, ""));
+	snap_after = vc_vm_snapshot(&c, first.vm);
+	CHECK(snap_after);
+	CHECK_STREQ(snap_after, snap_before);
+	kernel_ids(after);
+	CHECK(memcmp(before, after, sizeof(before)) == 0);
+	CHECK(stage1_lands(&first, S1G_OFF_S1_DST, 21));
+
+	s1g_remap_dst(first.mem);
+	invalidate_via_daemon(&first);
+	CHECK(stage1_lands(&first, S1G_OFF_S1_DST2, 22));
+	s1g_build_stage1(first.mem);
+	invalidate_via_daemon(&first);
+	CHECK(stage1_lands(&first, S1G_OFF_S1_DST, 23));
+	check_note("after the restart: same IDs, stage 1 followed after Viommu.Invalidate");
+	check_fault_relayed(&first, 24);
+	free(snap_before);
+	free(snap_after);
 }
 
 static void test_bad(void)
@@ -459,11 +532,7 @@ static void test_destroy(void)
 	int iommufd = -1;
 
 	CHECK(first.domain);
-	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.vm, VC_VM, "IoasId", &ids[0]));
-	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.vm, VC_VM, "ParentId", &ids[1]));
-	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.viommu, VC_VIOMMU, "KernelId", &ids[2]));
-	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.vdevice, VC_VDEVICE, "KernelId", &ids[3]));
-	CHECK_DBUS_OK(&c, vc_get_u32(&c, first.domain, VC_DOMAIN, "KernelId", &ids[4]));
+	kernel_ids(ids);
 	check_note("kernel IDs: IOAS %u, parent %u, vIOMMU %u, vDEVICE %u, nested %u", ids[0],
 		   ids[1], ids[2], ids[3], ids[4]);
 	CHECK_DBUS_OK(&c, vc_get_fd(&c, first.vm, NULL, &iommufd));
@@ -480,46 +549,16 @@ static void test_destroy(void)
 /* A second VM takes the vEVENTQ's own fd: the records are the VMM's to read. */
 static void test_handout(void)
 {
-	static uint8_t buf[16 * 1024];
 	struct vmm second = { .memfd = -1, .devfd = -1, .mem = MAP_FAILED };
-	struct pollfd pfd = { .events = POLLIN };
-	sd_bus_message *reply = NULL;
-	unsigned int faults = 0;
-	ssize_t n;
 	int fd;
 
 	CHECK(dev);
 	vmm_open(&second, "handout");
 	vmm_nest(&second);
 	CHECK(stage1_lands(&second, S1G_OFF_S1_DST, 12));
-	CHECK_DBUS_OK(&c, vc_call(&c, second.viommu, VC_VIOMMU, "OpenEventQueue", &reply,
-				  "uua{sv}", VEVENTQ_TYPE, 64u, 0));
-	CHECK(sd_bus_message_read(reply, "h", &fd) > 0);
-	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	sd_bus_message_unref(reply);
-	CHECK(fd >= 0);
+	CHECK_DBUS_OK(&c, vc_open_event_queue(&c, second.viommu, VEVENTQ_TYPE, 64, false, &fd));
 	CHECK(!dma_lands(&second, S1G_SRC, S1G_UNMAPPED, S1G_OFF_S1_SRC, S1G_OFF_S1_DST, 13));
-	pfd.fd = fd;
-	CHECK(poll(&pfd, 1, 5000) == 1);
-	n = read(fd, buf, sizeof(buf));
-	CHECK(n > 0);
-	for (size_t at = 0; at < (size_t)n;) {
-		struct kabi_iommufd_vevent_header h;
-		struct kabi_iommu_vevent_arm_smmuv3 e;
-
-		CHECK((size_t)n - at >= sizeof(h));
-		memcpy(&h, buf + at, sizeof(h));
-		at += sizeof(h);
-		if (h.flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS)
-			continue;
-		CHECK((size_t)n - at >= sizeof(e));
-		memcpy(&e, buf + at, sizeof(e));
-		at += sizeof(e);
-		CHECK(s1g_is_translation_fault(e.evt, sid, S1G_UNMAPPED));
-		faults++;
-	}
-	check_note("%u stage-1 fault records read from the handed-out vEVENTQ fd", faults);
-	CHECK(faults > 0);
+	CHECK(s1g_read_faults(fd, sid, S1G_UNMAPPED) > 0);
 	CHECK(close(fd) == 0);
 	vmm_close(&second);
 	CHECK(vc_wait_given_back(&c, dev, edu.driver));
@@ -530,9 +569,10 @@ static void test_handout(void)
 int main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
-		CHECK_CASE(test_find),	  CHECK_CASE(test_vm),	   CHECK_CASE(test_stage1),
-		CHECK_CASE(test_fastpath), CHECK_CASE(test_relay),  CHECK_CASE(test_bad),
-		CHECK_CASE(test_show),	  CHECK_CASE(test_destroy), CHECK_CASE(test_handout),
+		CHECK_CASE(test_find),	  CHECK_CASE(test_vm),	     CHECK_CASE(test_stage1),
+		CHECK_CASE(test_fastpath), CHECK_CASE(test_relay),    CHECK_CASE(test_restart),
+		CHECK_CASE(test_bad),	  CHECK_CASE(test_show),     CHECK_CASE(test_destroy),
+		CHECK_CASE(test_handout),
 	};
 
 	fds_at_start = check_count_fds();

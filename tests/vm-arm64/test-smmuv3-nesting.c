@@ -26,7 +26,6 @@
  * record arrives on a vEVENTQ with the virtual ID in place of the stream ID.
  */
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,43 +171,6 @@ static void nested_alloc(struct rig *r, uint64_t ste0, uint32_t *out)
 	CHECK_OK(iommufd_hwpt_alloc(r->s.iommufd, &a, out));
 }
 
-/* Reads the vEVENTQ: stage-1 translation faults of the device, under its
- * virtual ID, at addresses in [iova, iova + S1G_COPY_LEN). */
-static void check_veventq(int fd, uint32_t vsid, uint64_t iova)
-{
-	static uint8_t buf[64 * 1024];
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	unsigned int events = 0, lost = 0;
-	ssize_t n;
-
-	CHECK(poll(&pfd, 1, 5000) == 1);
-	n = read(fd, buf, sizeof(buf));
-	CHECK(n > 0);
-	for (size_t at = 0; at < (size_t)n;) {
-		struct kabi_iommufd_vevent_header h;
-		struct kabi_iommu_vevent_arm_smmuv3 e;
-
-		CHECK((size_t)n - at >= sizeof(h));
-		memcpy(&h, buf + at, sizeof(h));
-		at += sizeof(h);
-		if (h.flags & KABI_IOMMU_VEVENTQ_FLAG_LOST_EVENTS) {
-			lost++;
-			continue;
-		}
-		CHECK((size_t)n - at >= sizeof(e));
-		memcpy(&e, buf + at, sizeof(e));
-		at += sizeof(e);
-		if (events++ == 0)
-			check_note("vEVENT seq %u: %016llx %016llx %016llx %016llx", h.sequence,
-				   (unsigned long long)e.evt[0], (unsigned long long)e.evt[1],
-				   (unsigned long long)e.evt[2], (unsigned long long)e.evt[3]);
-		CHECK(s1g_is_translation_fault(e.evt, vsid, iova));
-	}
-	check_note("%u stage-1 fault records on the vEVENTQ (%u lost-events markers)", events,
-		   lost);
-	CHECK(events > 0);
-}
-
 static void test_nesting(void)
 {
 	struct iommufd_hwpt_alloc_args pa = { 0 };
@@ -328,7 +290,7 @@ static void test_nesting(void)
 	CHECK_OK(iommufd_veventq_alloc(r.s.iommufd, r.viommu, vendor->veventq.type, 256, &veq,
 				       &veq_fd));
 	CHECK(!dma_lands(&r, S1G_SRC, S1G_UNMAPPED, S1G_OFF_S1_SRC, S1G_OFF_S1_DST2, 7));
-	check_veventq(veq_fd, sid, S1G_UNMAPPED);
+	CHECK(s1g_read_faults(veq_fd, sid, S1G_UNMAPPED) > 0);
 	CHECK(close(veq_fd) == 0);
 	CHECK_OK(iommufd_destroy(r.s.iommufd, veq));
 
