@@ -48,7 +48,7 @@
 #define NESTED_TYPE KABI_IOMMU_HWPT_DATA_ARM_SMMUV3
 #define INV_TYPE KABI_IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3
 #define VEVENTQ_TYPE KABI_IOMMU_VEVENTQ_TYPE_ARM_SMMUV3
-#define CMD_LEN 16u /* struct iommu_viommu_arm_smmuv3_invalidate */
+#define CMD_LEN ((uint32_t)sizeof(struct kabi_iommu_viommu_arm_smmuv3_invalidate))
 
 static struct vc c;
 static struct pci_sysfs_device edu;
