@@ -37,8 +37,9 @@ if [[ -d "$dir" ]]; then
 else
 	meson setup "$dir" "${args[@]}" >/dev/null
 fi
-ninja -C "$dir"
 if [[ "${1:-}" == --demo ]]; then
+	# Quiet unless the build fails: the demo's output is what the guest shows.
+	ninja -C "$dir" >"$dir/demo-build.log" 2>&1 || { cat "$dir/demo-build.log" >&2; exit 1; }
 	# The test's TAP lines and notes; the console's firmware and kernel
 	# lines, and run-daemon's, are left out.
 	tests/vm-arm64/guest-run --timeout 300 --env VIOMMUCTL="$top/$dir/cli/viommuctl" -- \
@@ -50,4 +51,5 @@ if [[ "${1:-}" == --demo ]]; then
 		sed -u -E 's/\r$//' | grep --line-buffered -E '^(ok|not ok|1\.\.|# [^r[]|# r[^u])'
 	exit "${PIPESTATUS[0]}"
 fi
+ninja -C "$dir"
 meson test -C "$dir" --suite vm-arm64 --print-errorlogs "$@"
