@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "promtool.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,9 @@
 
 void check_promtool(const char *text)
 {
-	char path[] = "/tmp/viommu-metrics-XXXXXX", cmd[128], out[4096];
+	char path[] = "/tmp/viommu-metrics-XXXXXX", cmd[128], out[4096], rest[4096];
 	const char *ci = getenv("CI");
+	bool truncated = false;
 	size_t n;
 	FILE *p;
 	int fd, status;
@@ -32,14 +34,18 @@ void check_promtool(const char *text)
 		check_fail(__FILE__, __LINE__, "cannot write %s", path);
 	}
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "promtool check metrics <%s 2>&1", path);
+	CHECK(snprintf(cmd, sizeof(cmd), "promtool check metrics <%s 2>&1", path) <
+	      (int)sizeof(cmd));
 	p = popen(cmd, "r");
 	n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
 	out[n] = '\0';
+	/* Read to the end: a promtool blocked on a full pipe would hang pclose. */
+	while (p && fread(rest, 1, sizeof(rest), p) > 0)
+		truncated = true;
 	status = p ? pclose(p) : -1;
 	unlink(path);
 	if (n)
-		check_note("promtool: %s", out);
+		check_note("promtool: %s%s", out, truncated ? " [...]" : "");
 	CHECK_EQ(status, 0);
 	CHECK_EQ(n, 0);
 }

@@ -113,7 +113,7 @@ ensure_kernel() {
 	local build="$dir/build" t0=$SECONDS
 	rm -rf "$build"
 	mkdir -p "$build"
-	log "building the arm64 Image in $build (about 11 minutes on 2 idle cores)"
+	log "building the arm64 Image in $build (about 10 minutes on 2 idle cores)"
 	local mk=("${mk_base[@]}" O="$build")
 	"${mk[@]}" -s tinyconfig >&2
 	(cd "$tree" && ARCH=arm64 CROSS_COMPILE="$cross" scripts/kconfig/merge_config.sh -m \

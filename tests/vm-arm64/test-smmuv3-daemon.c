@@ -429,6 +429,8 @@ static void test_bad(void)
 static char *viommuctl(bool json, const char *a1, const char *a2, const char *a3)
 {
 	const char *tool = getenv("VIOMMUCTL");
+	const char *argv[7];
+	int argc = 0;
 	char *out = NULL;
 	size_t len = 0;
 	int pipefd[2], status = 0;
@@ -436,15 +438,20 @@ static char *viommuctl(bool json, const char *a1, const char *a2, const char *a3
 	FILE *f;
 
 	CHECK(tool && *tool);
+	argv[argc++] = tool;
+	argv[argc++] = "--no-color";
+	if (json)
+		argv[argc++] = "--json";
+	argv[argc++] = a1;
+	argv[argc++] = a2;
+	argv[argc++] = a3; /* NULL for two arguments */
+	argv[argc] = NULL;
 	CHECK(pipe2(pipefd, O_CLOEXEC) == 0);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		dup2(pipefd[1], STDOUT_FILENO);
-		if (json)
-			execl(tool, tool, "--no-color", "--json", a1, a2, a3, (char *)NULL);
-		else
-			execl(tool, tool, "--no-color", a1, a2, a3, (char *)NULL);
+		execv(tool, (char *const *)argv);
 		_exit(127);
 	}
 	close(pipefd[1]);
